@@ -1,0 +1,258 @@
+//! Shapes and memory layouts: the square-stack check, batch multi-indices, and the
+//! one copy of each input matrix into its C-order output slot.
+//!
+//! LAPACK is column-major. A matrix stored in C order and handed to LAPACK as is,
+//! is its transpose, and `inv(Aᵀ) = inv(A)ᵀ`: inverting the C-order slot as a
+//! column-major matrix leaves `inv(A)` in C order, with no transpose anywhere.
+
+use ndarray::{ArrayView2, ArrayViewD, ArrayViewMut2, Axis, Zip};
+
+use crate::error::LinAlgError;
+use crate::lapack::{lapack_int, LAPACK_INT_MAX};
+use crate::scalar::{Element, Scalar};
+
+/// The shape of a stack of square matrices: `(batch..., n, n)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stack {
+    /// The batch axes (empty for one 2-D matrix).
+    pub batch: Vec<usize>,
+    /// The order of each matrix.
+    pub n: usize,
+    /// How many matrices: the product of `batch`.
+    pub count: usize,
+}
+
+impl Stack {
+    /// Elements in one matrix.
+    pub fn matrix_len(&self) -> usize {
+        self.n * self.n
+    }
+
+    /// Whether there is nothing to compute (no matrices, or 0×0 ones).
+    pub fn is_empty(&self) -> bool {
+        self.count == 0 || self.n == 0
+    }
+
+    /// The batch multi-index (C order) of matrix number `flat`.
+    pub fn batch_index(&self, flat: usize) -> Vec<usize> {
+        unravel(flat, &self.batch)
+    }
+}
+
+/// Checks that `shape` is a stack of square matrices LAPACK can take, before
+/// anything is allocated.
+///
+/// # Errors
+/// [`LinAlgError::NotEnoughDimensions`] below two axes, [`LinAlgError::NotSquare`]
+/// when the last two differ (even for an empty batch), [`LinAlgError::TooLarge`]
+/// when `n` does not fit LAPACK's 32-bit integer.
+pub(crate) fn square_stack(shape: &[usize]) -> Result<Stack, LinAlgError> {
+    let ndim = shape.len();
+    if ndim < 2 {
+        return Err(LinAlgError::NotEnoughDimensions { ndim });
+    }
+    let (rows, cols) = (shape[ndim - 2], shape[ndim - 1]);
+    if rows != cols {
+        return Err(LinAlgError::NotSquare { rows, cols });
+    }
+    lapack_int(rows, "n")?;
+    let batch = shape[..ndim - 2].to_vec();
+    // Any array's element count fits isize, so its batch count does too.
+    let count = batch.iter().product();
+    if rows > 0 && count > 0 && rows.checked_mul(rows).is_none() {
+        return Err(LinAlgError::TooLarge {
+            what: "n * n",
+            value: rows,
+            limit: LAPACK_INT_MAX,
+        });
+    }
+    Ok(Stack {
+        batch,
+        n: rows,
+        count,
+    })
+}
+
+/// The multi-index of flat position `flat` in C order over `shape`.
+pub(crate) fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
+    let mut index = vec![0; shape.len()];
+    for (slot, &len) in index.iter_mut().zip(shape).rev() {
+        if len > 0 {
+            *slot = flat % len;
+            flat /= len;
+        }
+    }
+    index
+}
+
+/// Where the input matrices are read from.
+pub(crate) enum Source<'a, A> {
+    /// Standard (C-contiguous) layout: matrix `i` is `data[i*n*n..(i+1)*n*n]`.
+    Contiguous(&'a [A]),
+    /// Any other layout (F order, strides, negative strides, permuted axes,
+    /// broadcast): matrix `i` is located through its batch multi-index.
+    Strided(ArrayViewD<'a, A>),
+}
+
+impl<'a, A: Element> Source<'a, A> {
+    /// Picks the fastest way to read `view`.
+    pub fn new(view: ArrayViewD<'a, A>) -> Self {
+        if view.is_standard_layout() {
+            match view.to_slice() {
+                Some(data) => Source::Contiguous(data),
+                None => Source::Strided(view),
+            }
+        } else {
+            Source::Strided(view)
+        }
+    }
+
+    /// Copies matrix `i` into `dst` (C order, `n*n` elements), promoting integers.
+    /// Returns `false` when `check_finite` and a value is NaN or infinite (the
+    /// check is fused into the copy: one pass over the data).
+    pub fn load(&self, stack: &Stack, i: usize, dst: &mut [A::Output], check_finite: bool) -> bool {
+        let nn = stack.matrix_len();
+        let mut probe = <<A::Output as Scalar>::Real as num_traits::Zero>::zero();
+        let check = check_finite && A::CAN_BE_NONFINITE;
+        match self {
+            Source::Contiguous(data) => {
+                let src = &data[i * nn..(i + 1) * nn];
+                if check {
+                    for (d, &s) in dst.iter_mut().zip(src) {
+                        let v = s.promote();
+                        probe = probe + v.finite_probe();
+                        *d = v;
+                    }
+                } else {
+                    for (d, &s) in dst.iter_mut().zip(src) {
+                        *d = s.promote();
+                    }
+                }
+            }
+            Source::Strided(view) => {
+                let mut m = view.view();
+                for &ix in stack.batch_index(i).iter() {
+                    m.index_axis_inplace(Axis(0), ix);
+                }
+                let m: ArrayView2<A> = m.into_dimensionality().expect("a stack's matrices are 2-D");
+                let d = ArrayViewMut2::from_shape((stack.n, stack.n), dst)
+                    .expect("an output slot holds n*n elements");
+                probe = copy_matrix(m, d, check);
+            }
+        }
+        probe == num_traits::Zero::zero()
+    }
+}
+
+/// Tile edge for copies whose source and destination orders differ.
+const TILE: usize = 32;
+
+/// Copies `src` into `dst` element by element, in tiles when the source is not row
+/// major (so a transposing copy stays in cache); returns the summed finite probe.
+fn copy_matrix<A: Element>(
+    src: ArrayView2<A>,
+    mut dst: ArrayViewMut2<A::Output>,
+    check: bool,
+) -> <A::Output as Scalar>::Real {
+    let mut probe = <<A::Output as Scalar>::Real as num_traits::Zero>::zero();
+    let n = src.nrows();
+    let row_major = src.strides()[1].unsigned_abs() <= src.strides()[0].unsigned_abs();
+    let tile = if row_major || n <= TILE {
+        n.max(1)
+    } else {
+        TILE
+    };
+    for r0 in (0..n).step_by(tile) {
+        for c0 in (0..n).step_by(tile) {
+            let rows = r0..(r0 + tile).min(n);
+            let cols = c0..(c0 + tile).min(n);
+            let s = src.slice(ndarray::s![rows.clone(), cols.clone()]);
+            let d = dst.slice_mut(ndarray::s![rows, cols]);
+            if check {
+                Zip::from(d).and(s).for_each(|d, &s| {
+                    let v = s.promote();
+                    probe = probe + v.finite_probe();
+                    *d = v;
+                });
+            } else {
+                Zip::from(d).and(s).for_each(|d, &s| *d = s.promote());
+            }
+        }
+    }
+    probe
+}
+
+/// `true` when no element of `data` is NaN or infinite.
+pub(crate) fn all_finite<T: Scalar>(data: &[T]) -> bool {
+    let mut probe = <T::Real as num_traits::Zero>::zero();
+    for &v in data {
+        probe = probe + v.finite_probe();
+    }
+    probe == num_traits::Zero::zero()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array, ShapeBuilder};
+
+    #[test]
+    fn square_stack_checks_in_numpy_order() {
+        assert_eq!(
+            square_stack(&[3]),
+            Err(LinAlgError::NotEnoughDimensions { ndim: 1 })
+        );
+        assert_eq!(
+            square_stack(&[0, 2, 3]),
+            Err(LinAlgError::NotSquare { rows: 2, cols: 3 })
+        );
+        let s = square_stack(&[2, 3, 4, 4]).unwrap();
+        assert_eq!((s.batch.clone(), s.n, s.count), (vec![2, 3], 4, 6));
+        assert!(matches!(
+            square_stack(&[1 << 31, 1 << 31]),
+            Err(LinAlgError::TooLarge { what: "n", .. })
+        ));
+    }
+
+    #[test]
+    fn unravel_is_c_order() {
+        assert_eq!(unravel(0, &[2, 3]), vec![0, 0]);
+        assert_eq!(unravel(4, &[2, 3]), vec![1, 1]);
+        assert_eq!(unravel(5, &[2, 3]), vec![1, 2]);
+        assert_eq!(unravel(0, &[]), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn strided_load_equals_contiguous_load() {
+        let c = Array::from_shape_fn((3, 40, 40), |(b, i, j)| (b * 1600 + i * 40 + j) as f64);
+        let f = {
+            let mut f = Array::zeros((3, 40, 40).f());
+            f.assign(&c);
+            f
+        };
+        let stack = square_stack(c.shape()).unwrap();
+        let (mut a, mut b) = (vec![0.0; 1600], vec![0.0; 1600]);
+        for i in 0..3 {
+            assert!(Source::new(c.view().into_dyn()).load(&stack, i, &mut a, true));
+            assert!(matches!(
+                Source::new(f.view().into_dyn()),
+                Source::Strided(_)
+            ));
+            assert!(Source::new(f.view().into_dyn()).load(&stack, i, &mut b, true));
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn load_reports_non_finite() {
+        let mut c = Array::<f32, _>::zeros((2, 2, 2));
+        c[[1, 0, 1]] = f32::INFINITY;
+        let stack = square_stack(c.shape()).unwrap();
+        let mut d = vec![0.0; 4];
+        let src = Source::new(c.view().into_dyn());
+        assert!(src.load(&stack, 0, &mut d, true));
+        assert!(!src.load(&stack, 1, &mut d, true));
+        assert!(src.load(&stack, 1, &mut d, false));
+        assert!(!all_finite(&d));
+    }
+}

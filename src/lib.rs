@@ -1,0 +1,70 @@
+//! # inv_ext
+//!
+//! NumPy's `np.linalg.inv` for [ndarray](https://docs.rs/ndarray), on top of LAPACK:
+//! `use inv_ext::InvExt;` and every array of square matrices, 2-D `(n, n)` or a
+//! stack `(..., n, n)` of any rank, gets [`inv`](InvExt::inv),
+//! [`inv_into`](InvExt::inv_into) and a NumPy-exact [`allclose`](InvExt::allclose).
+//! Failures are a typed [`LinAlgError`] that names the first failing matrix of a
+//! stack.
+//!
+//! ```
+//! use inv_ext::{InvExt, LinAlgError};
+//! use ndarray::{array, Array2};
+//!
+//! let a = array![[1.0, 2.0], [3.0, 4.0]];
+//! let ai = a.inv()?;
+//! assert!(a.dot(&ai).allclose(&Array2::eye(2)));
+//!
+//! let singular = array![[1.0, 2.0], [2.0, 4.0]];
+//! assert!(matches!(singular.inv(), Err(LinAlgError::Singular { .. })));
+//! # Ok::<(), LinAlgError>(())
+//! ```
+//!
+//! ## Architecture
+//!
+//! | module | job |
+//! |---|---|
+//! | `ext` | the public [`InvExt`] trait; each method delegates to its verb |
+//! | `inv`, `allclose` | the verbs |
+//! | `layout` | shape checks, batch multi-indices, the one copy into C order |
+//! | `batch` | the loop over a stack: groups, threads, first failure |
+//! | `lapack` | the only `unsafe`: slice-checked LAPACK wrappers, `info` → error |
+//! | `scalar` | the element types ([`Scalar`], [`Element`]) |
+//! | `error` | [`LinAlgError`] |
+//!
+//! ## Backends
+//!
+//! Exactly one Cargo feature picks the BLAS/LAPACK vendor: `openblas-system`
+//! (default; Debian `libopenblas-dev`) or `system-lapack` (`-llapack -lblas`,
+//! vendor chosen at run time by the library path).
+
+#![deny(missing_docs)]
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+#[cfg(all(feature = "openblas-system", feature = "system-lapack"))]
+compile_error!(
+    "inv_ext: features `openblas-system` and `system-lapack` are both enabled; choose one \
+     (for system-lapack: `default-features = false, features = [\"system-lapack\"]`)"
+);
+#[cfg(not(any(feature = "openblas-system", feature = "system-lapack")))]
+compile_error!(
+    "inv_ext: no BLAS/LAPACK backend selected; enable exactly one feature: \
+     `openblas-system` (the default) or `system-lapack`"
+);
+
+#[cfg(feature = "openblas-system")]
+extern crate openblas_src as _;
+
+mod allclose;
+mod batch;
+mod error;
+mod ext;
+mod inv;
+mod lapack;
+mod layout;
+mod scalar;
+
+pub use allclose::Tolerance;
+pub use error::LinAlgError;
+pub use ext::InvExt;
+pub use scalar::{Element, Scalar};
