@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::error::LinAlgError;
-use crate::lapack::vendor_threads;
+use crate::lapack::vendor;
 
 /// Below this much work (≈ flops) a batch is not worth a thread hand-off.
 const MIN_PARALLEL_WORK: usize = 1 << 16;
@@ -131,9 +131,9 @@ impl VendorThreadsGuard {
     pub fn enter() -> Self {
         let mut active = ACTIVE.lock().unwrap_or_else(|p| p.into_inner());
         if active.0 == 0 {
-            active.1 = vendor_threads::get();
+            active.1 = vendor::get();
             if active.1.is_some_and(|n| n > 1) {
-                vendor_threads::set(1);
+                vendor::set(1);
             }
         }
         active.0 += 1;
@@ -147,7 +147,7 @@ impl Drop for VendorThreadsGuard {
         active.0 -= 1;
         if active.0 == 0 {
             if let Some(n) = active.1.take().filter(|&n| n > 1) {
-                vendor_threads::set(n);
+                vendor::set(n);
             }
         }
     }
