@@ -11,7 +11,7 @@
 //! | [`Lapack::getri`] inverse from LU | sgetri | dgetri | cgetri | zgetri |
 //! | [`Lapack::getrs`] solve from LU | sgetrs | dgetrs | cgetrs | zgetrs |
 //! | [`Lapack::gecon`] reciprocal condition number | sgecon | dgecon | cgecon | zgecon |
-//! | [`Lapack::norm1`] 1-norm | slange | dlange | clange | zlange |
+//! | [`Lapack::norm`] 1- or ∞-norm | slange | dlange | clange | zlange |
 
 use std::os::raw::{c_char, c_int};
 
@@ -49,6 +49,25 @@ pub(crate) fn check_info(routine: &'static str, info: LapackInt) -> Result<(), L
             batch: Vec::new(),
             pivot: usize::try_from(i - 1).unwrap_or(usize::MAX),
         }),
+    }
+}
+
+/// Which matrix norm a routine uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Norm {
+    /// The 1-norm: largest column sum of moduli.
+    One,
+    /// The ∞-norm: largest row sum of moduli. For a C-order matrix handed to
+    /// LAPACK as its transpose, this is the 1-norm of the matrix itself.
+    Inf,
+}
+
+impl Norm {
+    fn flag(self) -> c_char {
+        match self {
+            Norm::One => b'1' as c_char,
+            Norm::Inf => b'I' as c_char,
+        }
     }
 }
 
@@ -126,12 +145,12 @@ pub trait Lapack: Sized + Copy {
         b: &mut [Self],
     ) -> Result<(), LinAlgError>;
 
-    /// `lange('1')`: the 1-norm (largest column sum of moduli) of `a`.
-    fn norm1(n: usize, a: &[Self]) -> Result<f64, LinAlgError>;
+    /// `lange`: the 1- or ∞-norm of `a`.
+    fn norm(norm: Norm, n: usize, a: &[Self]) -> Result<f64, LinAlgError>;
 
-    /// `gecon('1')`: LAPACK's estimate of the reciprocal 1-norm condition number
-    /// from the LU factors and the 1-norm of the original matrix.
-    fn gecon(n: usize, lu: &[Self], anorm: f64) -> Result<f64, LinAlgError>;
+    /// `gecon`: LAPACK's estimate of the reciprocal condition number in `norm`,
+    /// from the LU factors and the same norm of the original matrix.
+    fn gecon(norm: Norm, n: usize, lu: &[Self], anorm: f64) -> Result<f64, LinAlgError>;
 }
 
 /// Reinterprets `num_complex::Complex<T>` slices as LAPACK's complex type.
@@ -298,20 +317,20 @@ macro_rules! impl_lapack {
                 check_info(R, info)
             }
 
-            fn norm1(n: usize, a: &[Self]) -> Result<f64, LinAlgError> {
+            fn norm(norm: Norm, n: usize, a: &[Self]) -> Result<f64, LinAlgError> {
                 const R: &str = concat!($prefix, "lange");
                 let ni = lapack_int(n, "n")?;
                 require(R, 4, a.len(), square(n)?)?;
                 if n == 0 {
                     return Ok(0.0);
                 }
-                let norm = b'1' as c_char;
-                let mut work: [$real; 1] = [0.0];
+                let flag = norm.flag();
+                let mut work: Vec<$real> = vec![0.0; if norm == Norm::Inf { n } else { 1 }];
                 // SAFETY: `a` holds n*n elements with lda = n (checked) and is only
-                // read; the 1-norm does not touch `work` (needed for 'I' only).
+                // read; `work` has the n reals the ∞-norm needs (the 1-norm uses none).
                 let value = unsafe {
                     lapack_sys::$lange(
-                        &norm,
+                        &flag,
                         &ni,
                         &ni,
                         a.as_ptr() as *const <$t as Ffi>::Raw,
@@ -322,14 +341,14 @@ macro_rules! impl_lapack {
                 Ok(f64::from(value))
             }
 
-            fn gecon(n: usize, lu: &[Self], anorm: f64) -> Result<f64, LinAlgError> {
+            fn gecon(norm: Norm, n: usize, lu: &[Self], anorm: f64) -> Result<f64, LinAlgError> {
                 const R: &str = concat!($prefix, "gecon");
                 let ni = lapack_int(n, "n")?;
                 require(R, 3, lu.len(), square(n)?)?;
                 if n == 0 {
                     return Ok(f64::INFINITY);
                 }
-                let norm = b'1' as c_char;
+                let norm = norm.flag();
                 let anorm = anorm as $real;
                 let mut rcond: $real = 0.0;
                 let mut info = 0;
@@ -495,10 +514,12 @@ mod tests {
             Complex::new(0.0, 0.0),
             Complex::new(1.0, 0.0),
         ];
-        let anorm = Complex::<f64>::norm1(2, &a).unwrap();
-        let mut lu = a;
-        let mut ipiv = [0; 2];
-        Complex::<f64>::getrf(2, &mut lu, &mut ipiv).unwrap();
-        assert_eq!(Complex::<f64>::gecon(2, &lu, anorm).unwrap(), 1.0);
+        for norm in [Norm::One, Norm::Inf] {
+            let anorm = Complex::<f64>::norm(norm, 2, &a).unwrap();
+            let mut lu = a;
+            let mut ipiv = [0; 2];
+            Complex::<f64>::getrf(2, &mut lu, &mut ipiv).unwrap();
+            assert_eq!(Complex::<f64>::gecon(norm, 2, &lu, anorm).unwrap(), 1.0);
+        }
     }
 }
