@@ -11,7 +11,7 @@
 //! | [`Lapack::getri`] inverse from LU | sgetri | dgetri | cgetri | zgetri |
 //! | [`Lapack::getrs`] solve from LU | sgetrs | dgetrs | cgetrs | zgetrs |
 //! | [`Lapack::gecon`] reciprocal condition number | sgecon | dgecon | cgecon | zgecon |
-//! | [`Lapack::norm`] 1- or ∞-norm | slange | dlange | clange | zlange |
+//! | [`Lapack::lange`] 1- or ∞-norm | slange | dlange | clange | zlange |
 
 use std::os::raw::{c_char, c_int};
 
@@ -146,7 +146,7 @@ pub trait Lapack: Sized + Copy {
     ) -> Result<(), LinAlgError>;
 
     /// `lange`: the 1- or ∞-norm of `a`.
-    fn norm(norm: Norm, n: usize, a: &[Self]) -> Result<f64, LinAlgError>;
+    fn lange(norm: Norm, n: usize, a: &[Self]) -> Result<f64, LinAlgError>;
 
     /// `gecon`: LAPACK's estimate of the reciprocal condition number in `norm`,
     /// from the LU factors and the same norm of the original matrix.
@@ -317,7 +317,7 @@ macro_rules! impl_lapack {
                 check_info(R, info)
             }
 
-            fn norm(norm: Norm, n: usize, a: &[Self]) -> Result<f64, LinAlgError> {
+            fn lange(norm: Norm, n: usize, a: &[Self]) -> Result<f64, LinAlgError> {
                 const R: &str = concat!($prefix, "lange");
                 let ni = lapack_int(n, "n")?;
                 require(R, 4, a.len(), square(n)?)?;
@@ -515,7 +515,7 @@ mod tests {
             Complex::new(1.0, 0.0),
         ];
         for norm in [Norm::One, Norm::Inf] {
-            let anorm = Complex::<f64>::norm(norm, 2, &a).unwrap();
+            let anorm = Complex::<f64>::lange(norm, 2, &a).unwrap();
             let mut lu = a;
             let mut ipiv = [0; 2];
             Complex::<f64>::getrf(2, &mut lu, &mut ipiv).unwrap();
