@@ -7,12 +7,14 @@
 //! The two are never combined.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
+use rayon::{ThreadPool, ThreadPoolBuilder};
 
 use crate::error::LinAlgError;
 use crate::lapack::vendor;
+use crate::options::Threads;
 
 /// Below this much work (≈ flops) a batch is not worth a thread hand-off.
 const MIN_PARALLEL_WORK: usize = 1 << 16;
@@ -28,12 +30,32 @@ pub(crate) struct Plan {
     pub group_len: usize,
     /// Whether groups run on rayon's workers.
     pub parallel: bool,
+    /// A dedicated pool of this many threads instead of rayon's global one.
+    pub pool: Option<usize>,
 }
 
 impl Plan {
-    /// The plan for `count` matrices of order `n`, each costing about `n³` work.
+    /// The plan for `count` matrices of order `n` on rayon's global pool.
+    #[allow(dead_code)] // for verbs without options (solve)
     pub fn new(count: usize, n: usize) -> Self {
-        let threads = rayon::current_num_threads();
+        Self::with_threads(count, n, Threads::Auto)
+    }
+
+    /// The plan for `count` matrices of order `n` under a thread policy.
+    pub fn with_threads(count: usize, n: usize, policy: Threads) -> Self {
+        let (threads, pool) = match policy {
+            Threads::Auto => (rayon::current_num_threads(), None),
+            Threads::Count(k) if k > 1 => (k, Some(k)),
+            Threads::Count(_) | Threads::Sequential => (1, None),
+        };
+        let mut plan = Self::split(count, n, threads);
+        plan.pool = pool.filter(|_| plan.parallel);
+        plan
+    }
+
+    /// The plan for `count` matrices of order `n` over `threads` workers, each
+    /// costing about `n³` work.
+    fn split(count: usize, n: usize, threads: usize) -> Self {
         let work = count.saturating_mul(n.saturating_mul(n).saturating_mul(n).max(1));
         // Large matrices use the vendor's threads unless there are enough of them
         // to keep every worker busy on its own.
@@ -43,51 +65,112 @@ impl Plan {
             return Plan {
                 group_len: count.max(1),
                 parallel: false,
+                pool: None,
             };
         }
         let groups = (threads * GROUPS_PER_THREAD).min(count);
         Plan {
             group_len: count.div_ceil(groups),
             parallel: true,
+            pool: None,
+        }
+    }
+
+    /// Runs `work` on every group as planned.
+    pub fn run<P, F>(&self, groups: Vec<P>, work: F)
+    where
+        P: Send,
+        F: Fn(P) + Sync + Send,
+    {
+        match self.pool {
+            Some(k) if self.parallel => pool(k).install(|| run_groups(groups, true, work)),
+            _ => run_groups(groups, self.parallel, work),
         }
     }
 }
 
-/// The first failure of a batch in C order, shared by the workers.
+/// The dedicated pool of `k` threads, built on first use and then reused.
+fn pool(k: usize) -> Arc<ThreadPool> {
+    static POOLS: Mutex<Vec<(usize, Arc<ThreadPool>)>> = Mutex::new(Vec::new());
+    let mut pools = POOLS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, p)) = pools.iter().find(|(n, _)| *n == k) {
+        return Arc::clone(p);
+    }
+    let p = Arc::new(
+        ThreadPoolBuilder::new()
+            .num_threads(k)
+            .thread_name(|i| format!("inv_ext-{i}"))
+            .build()
+            .expect("rayon could not start a thread pool"),
+    );
+    pools.push((k, Arc::clone(&p)));
+    p
+}
+
+/// The failures of a batch, shared by the workers: the first in C order, and in
+/// report mode all of them.
 ///
-/// Workers skip matrices after the earliest failure found so far (they cannot
-/// change the answer), and keep going on earlier ones (they might).
+/// When stopping at the first failure, workers skip matrices after the earliest
+/// failure found so far (they cannot change the answer) and keep going on earlier
+/// ones (they might).
 pub(crate) struct FirstFailure {
+    stop_at_first: bool,
     index: AtomicUsize,
-    error: Mutex<Option<(usize, LinAlgError)>>,
+    errors: Mutex<Vec<(usize, LinAlgError)>>,
 }
 
 impl FirstFailure {
+    /// Stop at the first failure (what `inv` and `solve` report).
     pub fn new() -> Self {
+        Self::with_mode(true)
+    }
+
+    /// Keep going and keep every failure (per-matrix reports).
+    pub fn keep_all() -> Self {
+        Self::with_mode(false)
+    }
+
+    fn with_mode(stop_at_first: bool) -> Self {
         FirstFailure {
+            stop_at_first,
             index: AtomicUsize::new(usize::MAX),
-            error: Mutex::new(None),
+            errors: Mutex::new(Vec::new()),
         }
     }
 
-    /// Whether matrix `i` can be skipped: an earlier one has failed.
+    /// Whether matrix `i` can be skipped: an earlier one has failed and only the
+    /// first failure matters.
     #[inline]
     pub fn is_past(&self, i: usize) -> bool {
-        i > self.index.load(Ordering::Relaxed)
+        self.stop_at_first && i > self.index.load(Ordering::Relaxed)
+    }
+
+    /// Whether the batch stops at its first failure.
+    pub fn stops(&self) -> bool {
+        self.stop_at_first
     }
 
     /// Records that matrix `i` failed with `error`.
     pub fn record(&self, i: usize, error: LinAlgError) {
         self.index.fetch_min(i, Ordering::Relaxed);
-        let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.as_ref().is_none_or(|(j, _)| i < *j) {
-            *slot = Some((i, error));
+        let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        if !self.stop_at_first {
+            errors.push((i, error));
+        } else if errors.first().is_none_or(|(j, _)| i < *j) {
+            *errors = vec![(i, error)];
         }
     }
 
     /// The earliest failure: its flat index and error.
     pub fn into_first(self) -> Option<(usize, LinAlgError)> {
-        self.error.into_inner().unwrap_or_else(|p| p.into_inner())
+        self.into_all().into_iter().next()
+    }
+
+    /// Every failure recorded, in C order.
+    pub fn into_all(self) -> Vec<(usize, LinAlgError)> {
+        let mut all = self.errors.into_inner().unwrap_or_else(|p| p.into_inner());
+        all.sort_by_key(|(i, _)| *i);
+        all
     }
 }
 
@@ -178,6 +261,22 @@ mod tests {
     }
 
     #[test]
+    fn keep_all_keeps_every_failure_in_order() {
+        let ff = FirstFailure::keep_all();
+        ff.record(7, LinAlgError::NonFinite { batch: vec![] });
+        ff.record(
+            3,
+            LinAlgError::Singular {
+                batch: vec![],
+                pivot: 0,
+            },
+        );
+        assert!(!ff.is_past(100));
+        let all: Vec<usize> = ff.into_all().into_iter().map(|(i, _)| i).collect();
+        assert_eq!(all, vec![3, 7]);
+    }
+
+    #[test]
     fn groups_cover_the_buffer_in_order() {
         let mut buf = vec![0u8; 10 * 4];
         let groups = split_groups(&mut buf, 4, 3);
@@ -191,5 +290,20 @@ mod tests {
     fn plans_never_split_a_single_matrix() {
         assert!(!Plan::new(1, 2000).parallel);
         assert!(!Plan::new(3, 2).parallel);
+    }
+
+    #[test]
+    fn thread_policies() {
+        assert!(!Plan::with_threads(100_000, 4, Threads::Sequential).parallel);
+        assert!(!Plan::with_threads(100_000, 4, Threads::Count(1)).parallel);
+        let p = Plan::with_threads(100_000, 4, Threads::Count(3));
+        assert!(p.parallel);
+        assert_eq!(p.pool, Some(3));
+        let seen = std::sync::atomic::AtomicUsize::new(0);
+        p.run((0..12).collect(), |_: i32| {
+            assert_eq!(rayon::current_num_threads(), 3);
+            seen.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(seen.into_inner(), 12);
     }
 }

@@ -4,6 +4,8 @@ use ndarray::{Array, ArrayBase, Data, Dimension};
 
 use crate::allclose::Tolerance;
 use crate::error::LinAlgError;
+use crate::options::InvOptions;
+use crate::report::InvReport;
 use crate::scalar::Element;
 
 /// NumPy's `np.linalg.inv` (and companions) for every ndarray array of square
@@ -90,6 +92,67 @@ pub trait InvExt {
     where
         Self: Sized;
 
+    /// [`inv`](InvExt::inv) with options: skip the finite check, reject
+    /// ill-conditioned matrices (`rcond_threshold`), choose the thread policy or
+    /// the method. `inv()` is `inv_with(&InvOptions::default())`.
+    ///
+    /// # Errors
+    ///
+    /// As [`inv`](InvExt::inv), plus [`LinAlgError::IllConditioned`] for the first
+    /// matrix whose estimated rcond is below `opts.rcond_threshold`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use inv_ext::{InvExt, InvOptions, LinAlgError};
+    /// use ndarray::array;
+    ///
+    /// let scipy_rule = InvOptions { rcond_threshold: Some(f64::EPSILON), ..InvOptions::default() };
+    /// let a = array![[1.0, 1.0], [1.0, 1.0 + 2.0 * f64::EPSILON]];
+    /// match a.inv_with(&scipy_rule) {
+    ///     Err(LinAlgError::IllConditioned { rcond, .. }) => assert!(rcond < f64::EPSILON),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// ```
+    fn inv_with(
+        &self,
+        opts: &InvOptions,
+    ) -> Result<Array<<Self::Elem as Element>::Output, Self::Dim>, LinAlgError>;
+
+    /// Inverts every matrix that can be inverted and reports, per matrix, what
+    /// happened to the others, instead of failing the whole batch (PyTorch's
+    /// `inv_ex`). Failed matrices are NaN in [`InvReport::inverse`]; their
+    /// [`MatrixStatus`](crate::MatrixStatus) says why (singular with its pivot,
+    /// non-finite, ill-conditioned with its rcond). With `opts.compute_rcond`, the
+    /// report carries every matrix's estimated rcond.
+    ///
+    /// # Errors
+    ///
+    /// Only for the shape of the whole input: [`LinAlgError::NotEnoughDimensions`],
+    /// [`LinAlgError::NotSquare`], [`LinAlgError::TooLarge`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use inv_ext::{InvExt, InvOptions, MatrixStatus};
+    /// use ndarray::Array3;
+    ///
+    /// let mut stack = Array3::from_shape_fn((1000, 2, 2), |(_, i, j)| if i == j { 2.0f64 } else { 0.0 });
+    /// stack[[500, 1, 1]] = 0.0; // one singular matrix among a thousand
+    /// let opts = InvOptions { compute_rcond: true, ..InvOptions::default() };
+    /// let report = stack.inv_ex(&opts)?;
+    /// assert_eq!(report.status[499], MatrixStatus::Ok);
+    /// assert_eq!(report.status[500], MatrixStatus::Singular { pivot: 1 });
+    /// assert_eq!(report.inverse[[499, 0, 0]], 0.5);
+    /// assert!(report.inverse[[500, 0, 0]].is_nan());
+    /// assert_eq!(report.rcond.as_ref().unwrap()[500], 0.0);
+    /// # Ok::<(), inv_ext::LinAlgError>(())
+    /// ```
+    fn inv_ex(
+        &self,
+        opts: &InvOptions,
+    ) -> Result<InvReport<<Self::Elem as Element>::Output, Self::Dim>, LinAlgError>;
+
     /// `true` when every element is close to the matching element of `other`, by
     /// NumPy's rule with its default tolerances (`rtol = 1e-5`, `atol = 1e-8`):
     /// `(|a − b| <= atol + rtol·|b| && b finite) || a == b`, per element.
@@ -147,14 +210,23 @@ where
     type Dim = D;
 
     fn inv(&self) -> Result<Array<A::Output, D>, LinAlgError> {
-        crate::inv::inv(self)
+        crate::inv::inv(self, &InvOptions::default())
     }
 
     fn inv_into(self) -> Result<Array<A::Output, D>, LinAlgError> {
+        let opts = InvOptions::default();
         match A::owned_output(self) {
-            Ok(owned) => crate::inv::inv_into(owned),
-            Err(other) => crate::inv::inv(&other),
+            Ok(owned) => crate::inv::inv_into(owned, &opts),
+            Err(other) => crate::inv::inv(&other, &opts),
         }
+    }
+
+    fn inv_with(&self, opts: &InvOptions) -> Result<Array<A::Output, D>, LinAlgError> {
+        crate::inv::inv(self, opts)
+    }
+
+    fn inv_ex(&self, opts: &InvOptions) -> Result<InvReport<A::Output, D>, LinAlgError> {
+        crate::inv::inv_ex(self, opts)
     }
 
     fn allclose_with<S2, D2>(&self, other: &ArrayBase<S2, D2>, tol: Tolerance) -> bool

@@ -1,14 +1,60 @@
-//! `inv`: the inverse of every matrix of a stack, through LAPACK getrf + getri.
+//! `inv`: the inverse of every matrix of a stack, through LAPACK getrf + getri
+//! (or getrs on the identity), with NumPy's errors or a per-matrix report.
 
 use ndarray::{Array, ArrayBase, Data, Dimension};
 
-use crate::batch::{run_groups, split_groups, FirstFailure, Plan};
+use crate::batch::{split_groups, FirstFailure, Plan};
 use crate::error::LinAlgError;
+use crate::lapack::{Norm, Transpose};
 use crate::layout::{all_finite, square_stack, Source, Stack};
+use crate::options::{InvOptions, Method};
+use crate::report::InvReport;
 use crate::scalar::{Element, Scalar};
 
 /// The inverse of `a` in a new standard-layout array; `a` is only read.
-pub(crate) fn inv<A, S, D>(a: &ArrayBase<S, D>) -> Result<Array<A::Output, D>, LinAlgError>
+pub(crate) fn inv<A, S, D>(
+    a: &ArrayBase<S, D>,
+    opts: &InvOptions,
+) -> Result<Array<A::Output, D>, LinAlgError>
+where
+    A: Element,
+    S: Data<Elem = A>,
+    D: Dimension,
+{
+    let (out, failures, _) = run(a, opts, FirstFailure::new())?;
+    match failures.into_first() {
+        None => Ok(out),
+        Some((i, e)) => Err(e.at_batch(square_stack(a.shape())?.batch_index(i))),
+    }
+}
+
+/// Every inverse that can be computed, and a status per matrix.
+pub(crate) fn inv_ex<A, S, D>(
+    a: &ArrayBase<S, D>,
+    opts: &InvOptions,
+) -> Result<InvReport<A::Output, D>, LinAlgError>
+where
+    A: Element,
+    S: Data<Elem = A>,
+    D: Dimension,
+{
+    let (out, failures, rcond) = run(a, opts, FirstFailure::keep_all())?;
+    let stack = square_stack(a.shape())?;
+    Ok(InvReport::new(
+        out,
+        &stack.batch,
+        failures.into_all(),
+        rcond,
+    ))
+}
+
+/// Copies `a` into a new C-order buffer and inverts it there.
+#[allow(clippy::type_complexity)]
+fn run<A, S, D>(
+    a: &ArrayBase<S, D>,
+    opts: &InvOptions,
+    failures: FirstFailure,
+) -> Result<(Array<A::Output, D>, FirstFailure, Option<Vec<f64>>), LinAlgError>
 where
     A: Element,
     S: Data<Elem = A>,
@@ -16,25 +62,33 @@ where
 {
     let stack = square_stack(a.shape())?;
     let mut out = vec![<A::Output as num_traits::Zero>::zero(); stack.count * stack.matrix_len()];
+    let mut rcond = opts.needs_rcond().then(|| vec![f64::NAN; stack.count]);
     if !stack.is_empty() {
         let source = Source::new(a.view().into_dyn());
-        invert_stack(&stack, &mut out, &|i, slot: &mut [A::Output]| {
-            source.load(&stack, i, slot, true)
-        })?;
+        let check = opts.check_finite;
+        invert_stack(
+            &stack,
+            &mut out,
+            &|i, slot: &mut [A::Output]| source.load(&stack, i, slot, check),
+            opts,
+            &failures,
+            rcond.as_deref_mut(),
+        )?;
     }
-    Ok(Array::from_shape_vec(a.raw_dim(), out)
-        .expect("the output holds one element per input element"))
+    let out = Array::from_shape_vec(a.raw_dim(), out)
+        .expect("the output holds one element per input element");
+    Ok((out, failures, rcond))
 }
 
 /// The inverse of `a`, computed in `a`'s own buffer when it is in standard layout
 /// (else as [`inv`]). On error the array is dropped.
-pub(crate) fn inv_into<T, D>(a: Array<T, D>) -> Result<Array<T, D>, LinAlgError>
+pub(crate) fn inv_into<T, D>(a: Array<T, D>, opts: &InvOptions) -> Result<Array<T, D>, LinAlgError>
 where
     T: Scalar,
     D: Dimension,
 {
     if !a.is_standard_layout() {
-        return inv(&a);
+        return inv(&a, opts);
     }
     let stack = square_stack(a.shape())?;
     let shape = a.raw_dim();
@@ -44,8 +98,19 @@ where
     let start = offset.unwrap_or(0);
     let len = stack.count * stack.matrix_len();
     if !stack.is_empty() {
-        let buf = &mut data[start..start + len];
-        invert_stack(&stack, buf, &|_, slot: &mut [T]| all_finite(slot))?;
+        let failures = FirstFailure::new();
+        let check = opts.check_finite;
+        invert_stack(
+            &stack,
+            &mut data[start..start + len],
+            &|_, slot: &mut [T]| !check || all_finite(slot),
+            opts,
+            &failures,
+            None,
+        )?;
+        if let Some((i, e)) = failures.into_first() {
+            return Err(e.at_batch(stack.batch_index(i)));
+        }
     }
     if start != 0 || data.len() != len {
         data.drain(..start);
@@ -54,46 +119,169 @@ where
     Ok(Array::from_shape_vec(shape, data).expect("the buffer holds the whole stack"))
 }
 
+/// How one matrix is inverted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// getrf, then getri in place.
+    Getri,
+    /// getrf on a copy, then getrs on the identity in the output slot.
+    Getrs,
+}
+
+impl Route {
+    fn choose(method: Method) -> Self {
+        match method {
+            Method::Getrs => Route::Getrs,
+            Method::Auto | Method::Getri => Route::Getri,
+        }
+    }
+}
+
+/// One worker's scratch space, reused across its matrices.
+struct Workspace<T> {
+    ipiv: Vec<i32>,
+    work: Vec<T>,
+    /// The LU factors, when they cannot live in the output slot (getrs route).
+    lu: Vec<T>,
+}
+
 /// Inverts the `stack.count` matrices of `buf` (C order, one after another) in place.
 ///
 /// `load(i, slot)` fills slot `i` (or leaves it, for in-place work) and says whether
-/// its values are finite. The first failing matrix in C order is the error reported.
+/// its values are finite. Failures go to `failures`; when it keeps them all, the
+/// failed slots are filled with NaN. `rcond`, when given, gets each matrix's
+/// estimated reciprocal condition number.
 pub(crate) fn invert_stack<T: Scalar>(
     stack: &Stack,
     buf: &mut [T],
     load: &(dyn Fn(usize, &mut [T]) -> bool + Sync),
+    opts: &InvOptions,
+    failures: &FirstFailure,
+    rcond: Option<&mut [f64]>,
 ) -> Result<(), LinAlgError> {
     let n = stack.n;
     let nn = stack.matrix_len();
+    let route = Route::choose(opts.method);
     // One workspace query per call, not per matrix.
-    let lwork = T::getri_lwork(n)?;
-    let plan = Plan::new(stack.count, n);
-    let first = FirstFailure::new();
-    run_groups(
-        split_groups(buf, nn, plan.group_len),
-        plan.parallel,
-        |(start, part): (usize, &mut [T])| {
-            let mut ipiv = vec![0; n];
-            let mut work = vec![T::zero(); lwork];
+    let lwork = if route == Route::Getri {
+        T::getri_lwork(n)?
+    } else {
+        0
+    };
+    let plan = Plan::with_threads(stack.count, n, opts.threads);
+    let rcond_groups = rcond
+        .map(|r| r.chunks_mut(plan.group_len).map(Some).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let groups: Vec<_> = split_groups(buf, nn, plan.group_len)
+        .into_iter()
+        .zip(
+            rcond_groups
+                .into_iter()
+                .chain(std::iter::repeat_with(|| None)),
+        )
+        .collect();
+    plan.run(
+        groups,
+        |((start, part), mut rcond_part): ((usize, &mut [T]), Option<&mut [f64]>)| {
+            let mut ws = Workspace {
+                ipiv: vec![0; n],
+                work: vec![T::zero(); lwork],
+                lu: if route == Route::Getrs {
+                    vec![T::zero(); nn]
+                } else {
+                    Vec::new()
+                },
+            };
             for (k, slot) in part.chunks_exact_mut(nn).enumerate() {
                 let i = start + k;
-                if first.is_past(i) {
+                if failures.is_past(i) {
                     break;
                 }
-                let result = if load(i, slot) {
-                    T::getrf(n, slot, &mut ipiv).and_then(|()| T::getri(n, slot, &ipiv, &mut work))
+                let (result, rc) = if load(i, slot) {
+                    invert_one(n, slot, &mut ws, route, opts)
                 } else {
-                    Err(LinAlgError::NonFinite { batch: Vec::new() })
+                    (Err(LinAlgError::NonFinite { batch: Vec::new() }), f64::NAN)
                 };
+                if let Some(r) = rcond_part.as_deref_mut() {
+                    r[k] = rc;
+                }
                 if let Err(e) = result {
-                    first.record(i, e);
-                    break;
+                    failures.record(i, e);
+                    if failures.stops() {
+                        break;
+                    }
+                    slot.fill(T::nan());
                 }
             }
         },
     );
-    match first.into_first() {
-        None => Ok(()),
-        Some((i, e)) => Err(e.at_batch(stack.batch_index(i))),
+    Ok(())
+}
+
+/// Inverts one C-order matrix in place; returns the outcome and the estimated
+/// rcond (NaN when not asked for, 0 for an exactly singular matrix).
+///
+/// The slot seen as column-major is `Aᵀ`, so the ∞-norm routines give `A`'s
+/// 1-norm figures.
+fn invert_one<T: Scalar>(
+    n: usize,
+    slot: &mut [T],
+    ws: &mut Workspace<T>,
+    route: Route,
+    opts: &InvOptions,
+) -> (Result<(), LinAlgError>, f64) {
+    let anorm = if opts.needs_rcond() {
+        match T::lange(Norm::Inf, n, slot) {
+            Ok(x) => x,
+            Err(e) => return (Err(e), f64::NAN),
+        }
+    } else {
+        f64::NAN
+    };
+    let factored = match route {
+        Route::Getri => T::getrf(n, slot, &mut ws.ipiv),
+        Route::Getrs => {
+            ws.lu.copy_from_slice(slot);
+            T::getrf(n, &mut ws.lu, &mut ws.ipiv)
+        }
+    };
+    if let Err(e) = factored {
+        let rc = if matches!(e, LinAlgError::Singular { .. }) {
+            0.0
+        } else {
+            f64::NAN
+        };
+        return (Err(e), rc);
     }
+    let mut rc = f64::NAN;
+    if opts.needs_rcond() {
+        let lu: &[T] = if route == Route::Getri { slot } else { &ws.lu };
+        rc = match T::gecon(Norm::Inf, n, lu, anorm) {
+            Ok(x) => x,
+            Err(e) => return (Err(e), f64::NAN),
+        };
+        if let Some(threshold) = opts.rcond_threshold {
+            // A NaN estimate is not below any threshold, so it is not rejected.
+            if rc < threshold {
+                return (
+                    Err(LinAlgError::IllConditioned {
+                        batch: Vec::new(),
+                        rcond: rc,
+                    }),
+                    rc,
+                );
+            }
+        }
+    }
+    let inverted = match route {
+        Route::Getri => T::getri(n, slot, &ws.ipiv, &mut ws.work),
+        Route::Getrs => {
+            slot.fill(T::zero());
+            for d in slot.iter_mut().step_by(n + 1) {
+                *d = T::one();
+            }
+            T::getrs(Transpose::No, n, n, &ws.lu, &ws.ipiv, slot)
+        }
+    };
+    (inverted, rc)
 }

@@ -26,6 +26,7 @@
 //! |---|---|
 //! | `ext` | the public [`InvExt`] trait; each method delegates to its verb |
 //! | `inv`, `allclose` | the verbs |
+//! | `options`, `report` | [`InvOptions`] for `inv_with`/`inv_ex`, and `inv_ex`'s per-matrix [`InvReport`] |
 //! | `layout` | shape checks, batch multi-indices, the one copy into C order |
 //! | `batch` | the loop over a stack: groups, threads, first failure |
 //! | `lapack` | the only `unsafe`: slice-checked LAPACK wrappers, `info` → error |
@@ -62,9 +63,13 @@ mod ext;
 mod inv;
 mod lapack;
 mod layout;
+mod options;
+mod report;
 mod scalar;
 
 pub use allclose::Tolerance;
 pub use error::LinAlgError;
 pub use ext::InvExt;
+pub use options::{InvOptions, Method, Threads};
+pub use report::{InvReport, MatrixStatus};
 pub use scalar::{Element, Scalar};
