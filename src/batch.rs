@@ -82,29 +82,35 @@ impl Plan {
         P: Send,
         F: Fn(P) + Sync + Send,
     {
-        match self.pool {
-            Some(k) if self.parallel => pool(k).install(|| run_groups(groups, true, work)),
-            _ => run_groups(groups, self.parallel, work),
+        match self.pool.filter(|_| self.parallel).and_then(pool) {
+            Some(p) => p.install(|| run_groups(groups, true, work)),
+            None => run_groups(groups, self.parallel, work),
         }
     }
 }
 
-/// The dedicated pool of `k` threads, built on first use and then reused.
-fn pool(k: usize) -> Arc<ThreadPool> {
+/// Most threads a dedicated pool gets: more only multiplies stacks and hand-offs.
+const MAX_POOL_THREADS: usize = 256;
+
+/// The dedicated pool of `k` threads (at most [`MAX_POOL_THREADS`]), built on first
+/// use and then reused; `None` when the system cannot start it, in which case
+/// the batch runs on rayon's global pool.
+fn pool(k: usize) -> Option<Arc<ThreadPool>> {
     static POOLS: Mutex<Vec<(usize, Arc<ThreadPool>)>> = Mutex::new(Vec::new());
+    let k = k.min(MAX_POOL_THREADS);
     let mut pools = POOLS.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((_, p)) = pools.iter().find(|(n, _)| *n == k) {
-        return Arc::clone(p);
+        return Some(Arc::clone(p));
     }
     let p = Arc::new(
         ThreadPoolBuilder::new()
             .num_threads(k)
             .thread_name(|i| format!("inv_ext-{i}"))
             .build()
-            .expect("rayon could not start a thread pool"),
+            .ok()?,
     );
     pools.push((k, Arc::clone(&p)));
-    p
+    Some(p)
 }
 
 /// The failures of a batch, shared by the workers: the first in C order, and in
@@ -305,5 +311,13 @@ mod tests {
             seen.fetch_add(1, Ordering::Relaxed);
         });
         assert_eq!(seen.into_inner(), 12);
+        // An absurd count is capped, never a panic.
+        let huge = Plan::with_threads(100_000, 4, Threads::Count(usize::MAX));
+        let seen = std::sync::atomic::AtomicUsize::new(0);
+        huge.run((0..3).collect(), |_: i32| {
+            assert!(rayon::current_num_threads() <= MAX_POOL_THREADS);
+            seen.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(seen.into_inner(), 3);
     }
 }

@@ -5,7 +5,7 @@ use ndarray::{Array, ArrayBase, Data, Dimension};
 
 use crate::batch::{split_groups, FirstFailure, Plan};
 use crate::error::LinAlgError;
-use crate::lapack::{Norm, Transpose};
+use crate::lapack::{lapack_int, Norm, Transpose};
 use crate::layout::{all_finite, square_stack, Source, Stack};
 use crate::options::{InvOptions, Method};
 use crate::report::InvReport;
@@ -61,19 +61,22 @@ where
     D: Dimension,
 {
     let stack = square_stack(a.shape())?;
+    // Every size LAPACK will see is checked before the output is allocated.
+    let prepared = Prepared::new::<A::Output>(&stack, opts)?;
     let mut out = vec![<A::Output as num_traits::Zero>::zero(); stack.count * stack.matrix_len()];
     let mut rcond = opts.needs_rcond().then(|| vec![f64::NAN; stack.count]);
     if !stack.is_empty() {
         let source = Source::new(a.view().into_dyn());
         let check = opts.check_finite;
         invert_stack(
+            &prepared,
             &stack,
             &mut out,
             &|i, slot: &mut [A::Output]| source.load(&stack, i, slot, check),
             opts,
             &failures,
             rcond.as_deref_mut(),
-        )?;
+        );
     }
     let out = Array::from_shape_vec(a.raw_dim(), out)
         .expect("the output holds one element per input element");
@@ -98,16 +101,18 @@ where
     let start = offset.unwrap_or(0);
     let len = stack.count * stack.matrix_len();
     if !stack.is_empty() {
+        let prepared = Prepared::new::<T>(&stack, opts)?;
         let failures = FirstFailure::new();
         let check = opts.check_finite;
         invert_stack(
+            &prepared,
             &stack,
             &mut data[start..start + len],
             &|_, slot: &mut [T]| !check || all_finite(slot),
             opts,
             &failures,
             None,
-        )?;
+        );
         if let Some((i, e)) = failures.into_first() {
             return Err(e.at_batch(stack.batch_index(i)));
         }
@@ -121,7 +126,7 @@ where
 
 /// How one matrix is inverted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Route {
+pub(crate) enum Route {
     /// getrf, then getri in place.
     Getri,
     /// getrf on a copy, then getrs on the identity in the output slot.
@@ -134,6 +139,37 @@ impl Route {
             Method::Getrs => Route::Getrs,
             Method::Auto | Method::Getri => Route::Getri,
         }
+    }
+}
+
+/// What a call decides once, before any allocation: route, workspace size, plan.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Prepared {
+    route: Route,
+    lwork: usize,
+    plan: Plan,
+}
+
+impl Prepared {
+    /// Checks every size LAPACK will be given (`n`, `lwork`) and plans the batch.
+    ///
+    /// # Errors
+    /// [`LinAlgError::TooLarge`] when a size does not fit LAPACK's 32-bit integer.
+    pub(crate) fn new<T: Scalar>(stack: &Stack, opts: &InvOptions) -> Result<Self, LinAlgError> {
+        let route = Route::choose(opts.method);
+        // One workspace query per call, not per matrix.
+        let lwork = if route == Route::Getri && !stack.is_empty() {
+            let lwork = T::getri_lwork(stack.n)?;
+            lapack_int(lwork, "lwork")?;
+            lwork
+        } else {
+            0
+        };
+        Ok(Prepared {
+            route,
+            lwork,
+            plan: Plan::with_threads(stack.count, stack.n, opts.threads),
+        })
     }
 }
 
@@ -152,23 +188,17 @@ struct Workspace<T> {
 /// failed slots are filled with NaN. `rcond`, when given, gets each matrix's
 /// estimated reciprocal condition number.
 pub(crate) fn invert_stack<T: Scalar>(
+    prepared: &Prepared,
     stack: &Stack,
     buf: &mut [T],
     load: &(dyn Fn(usize, &mut [T]) -> bool + Sync),
     opts: &InvOptions,
     failures: &FirstFailure,
     rcond: Option<&mut [f64]>,
-) -> Result<(), LinAlgError> {
+) {
     let n = stack.n;
     let nn = stack.matrix_len();
-    let route = Route::choose(opts.method);
-    // One workspace query per call, not per matrix.
-    let lwork = if route == Route::Getri {
-        T::getri_lwork(n)?
-    } else {
-        0
-    };
-    let plan = Plan::with_threads(stack.count, n, opts.threads);
+    let Prepared { route, lwork, plan } = *prepared;
     let rcond_groups = rcond
         .map(|r| r.chunks_mut(plan.group_len).map(Some).collect::<Vec<_>>())
         .unwrap_or_default();
@@ -215,7 +245,6 @@ pub(crate) fn invert_stack<T: Scalar>(
             }
         },
     );
-    Ok(())
 }
 
 /// Inverts one C-order matrix in place; returns the outcome and the estimated
