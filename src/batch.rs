@@ -45,7 +45,10 @@ impl Plan {
     pub fn with_threads(count: usize, n: usize, policy: Threads) -> Self {
         let (threads, pool) = match policy {
             Threads::Auto => (rayon::current_num_threads(), None),
-            Threads::Count(k) if k > 1 => (k, Some(k)),
+            Threads::Count(k) if k > 1 => {
+                let k = k.min(MAX_POOL_THREADS);
+                (k, Some(k))
+            }
             Threads::Count(_) | Threads::Sequential => (1, None),
         };
         let mut plan = Self::split(count, n, threads);
@@ -92,12 +95,11 @@ impl Plan {
 /// Most threads a dedicated pool gets: more only multiplies stacks and hand-offs.
 const MAX_POOL_THREADS: usize = 256;
 
-/// The dedicated pool of `k` threads (at most [`MAX_POOL_THREADS`]), built on first
-/// use and then reused; `None` when the system cannot start it, in which case
-/// the batch runs on rayon's global pool.
+/// The dedicated pool of `k` threads, built on first use and then reused; `None`
+/// when the system cannot start it, in which case the batch runs on rayon's
+/// global pool.
 fn pool(k: usize) -> Option<Arc<ThreadPool>> {
     static POOLS: Mutex<Vec<(usize, Arc<ThreadPool>)>> = Mutex::new(Vec::new());
-    let k = k.min(MAX_POOL_THREADS);
     let mut pools = POOLS.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((_, p)) = pools.iter().find(|(n, _)| *n == k) {
         return Some(Arc::clone(p));
