@@ -71,5 +71,5 @@ pub use allclose::Tolerance;
 pub use error::LinAlgError;
 pub use ext::InvExt;
 pub use options::{InvOptions, Method, Threads};
-pub use report::{InvReport, MatrixStatus};
+pub use report::{BatchDim, InvReport, MatrixStatus};
 pub use scalar::{Element, Scalar};

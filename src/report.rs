@@ -1,7 +1,7 @@
 //! [`InvReport`]: the whole batch's inverses plus a status per matrix, so one bad
 //! matrix does not cost the other ten million.
 
-use ndarray::{Array, ArrayD, Dimension, IxDyn};
+use ndarray::{Array, Dimension, IxDyn};
 
 use crate::error::LinAlgError;
 use crate::layout::unravel;
@@ -65,6 +65,10 @@ impl MatrixStatus {
     }
 }
 
+/// The dimension of the batch axes of an input of dimension `D` (two axes fewer:
+/// `Ix0` for a 2-D input, `Ix1` for a 3-D stack, `IxDyn` for `IxDyn`).
+pub type BatchDim<D> = <<D as Dimension>::Smaller as Dimension>::Smaller;
+
 /// The result of [`inv_ex`](crate::InvExt::inv_ex): every inverse that could be
 /// computed, and why the others could not.
 ///
@@ -93,11 +97,11 @@ pub struct InvReport<T, D: Dimension> {
     /// The inverses, NaN where the matrix failed.
     pub inverse: Array<T, D>,
     /// One status per matrix, over the batch axes.
-    pub status: ArrayD<MatrixStatus>,
+    pub status: Array<MatrixStatus, BatchDim<D>>,
     /// Each matrix's estimated reciprocal 1-norm condition number, when asked for
     /// (`compute_rcond` or `rcond_threshold`); `0` for singular and NaN for
     /// non-finite matrices.
-    pub rcond: Option<ArrayD<f64>>,
+    pub rcond: Option<Array<f64, BatchDim<D>>>,
 }
 
 impl<T, D: Dimension> InvReport<T, D> {
@@ -140,18 +144,25 @@ impl<T, D: Dimension> InvReport<T, D> {
         failures: Vec<(usize, LinAlgError)>,
         rcond: Option<Vec<f64>>,
     ) -> Self {
-        let mut status = ArrayD::from_elem(IxDyn(batch), MatrixStatus::Ok);
-        if let Some(flat) = status.as_slice_mut() {
-            for (i, e) in &failures {
-                flat[*i] = MatrixStatus::from_error(e);
-            }
+        let count = batch.iter().product();
+        let mut status = vec![MatrixStatus::Ok; count];
+        for (i, e) in &failures {
+            status[*i] = MatrixStatus::from_error(e);
         }
-        let rcond =
-            rcond.map(|r| ArrayD::from_shape_vec(IxDyn(batch), r).expect("one rcond per matrix"));
+        let status = batch_array(batch, status);
+        let rcond = rcond.map(|r| batch_array(batch, r));
         InvReport {
             inverse,
             status,
             rcond,
         }
     }
+}
+
+/// `data` (one entry per matrix, C order) as an array over the batch axes.
+fn batch_array<X, E: Dimension>(batch: &[usize], data: Vec<X>) -> Array<X, E> {
+    Array::from_shape_vec(IxDyn(batch), data)
+        .expect("one entry per matrix")
+        .into_dimensionality()
+        .expect("the batch axes are the input's axes but the last two")
 }
