@@ -36,27 +36,59 @@
 //! ## Backends
 //!
 //! Exactly one Cargo feature picks the BLAS/LAPACK vendor: `openblas-system`
-//! (default; Debian `libopenblas-dev`) or `system-lapack` (`-llapack -lblas`,
-//! vendor chosen at run time by the library path).
+//! (default; Debian `libopenblas-dev`), `intel-mkl` (PyPI `mkl mkl-devel`,
+//! `MKLROOT`, pkg-config `mkl-sdl` or `INV_EXT_MKL_DIR`), `netlib` (reference
+//! LAPACK + BLAS: `liblapack-dev libblas-dev`), `blis` (reference LAPACK on BLIS:
+//! `libblis-dev`), `atlas` (`libatlas-base-dev`), or `system-lapack`
+//! (`-llapack -lblas`, vendor chosen at run time by the library path).
+//! [`backend_info`] tells which library is actually loaded, its version and
+//! its thread count.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
-#[cfg(all(feature = "openblas-system", feature = "system-lapack"))]
-compile_error!(
-    "inv_ext: features `openblas-system` and `system-lapack` are both enabled; choose one \
-     (for system-lapack: `default-features = false, features = [\"system-lapack\"]`)"
+// Exactly one backend feature. `at_most_one_backend!` writes a `compile_error!`
+// for every pair of backend features enabled together.
+macro_rules! at_most_one_backend {
+    ($first:literal $(, $rest:literal)*) => {
+        $(
+            #[cfg(all(feature = $first, feature = $rest))]
+            compile_error!(concat!(
+                "inv_ext: features `", $first, "` and `", $rest, "` are both enabled; choose \
+                 exactly one BLAS/LAPACK backend (for any but the default: \
+                 `default-features = false, features = [\"", $rest, "\"]`)"
+            ));
+        )*
+        at_most_one_backend!($($rest),*);
+    };
+    () => {};
+}
+at_most_one_backend!(
+    "openblas-system",
+    "system-lapack",
+    "intel-mkl",
+    "netlib",
+    "blis",
+    "atlas"
 );
-#[cfg(not(any(feature = "openblas-system", feature = "system-lapack")))]
+#[cfg(not(any(
+    feature = "openblas-system",
+    feature = "system-lapack",
+    feature = "intel-mkl",
+    feature = "netlib",
+    feature = "blis",
+    feature = "atlas"
+)))]
 compile_error!(
     "inv_ext: no BLAS/LAPACK backend selected; enable exactly one feature: \
-     `openblas-system` (the default) or `system-lapack`"
+     `openblas-system` (the default), `system-lapack`, `intel-mkl`, `netlib`, `blis` or `atlas`"
 );
 
 #[cfg(feature = "openblas-system")]
 extern crate openblas_src as _;
 
 mod allclose;
+mod backend;
 mod batch;
 mod error;
 mod ext;
@@ -68,6 +100,7 @@ mod report;
 mod scalar;
 
 pub use allclose::Tolerance;
+pub use backend::{backend_info, BackendInfo, Vendor};
 pub use error::LinAlgError;
 pub use ext::InvExt;
 pub use options::{InvOptions, Method, Threads};
