@@ -25,7 +25,8 @@
 //! | module | job |
 //! |---|---|
 //! | `ext` | the public [`InvExt`] trait; each method delegates to its verb |
-//! | `inv`, `allclose` | the verbs |
+//! | `inv`, `solve`, `det`, `allclose` | the verbs (`solve`: getrf + getrs, NumPy 2 broadcasting; `det`: `det` and `slogdet`; `allclose`: `allclose`, `isclose`, [`Closeness`], [`assert_allclose!`]) |
+//! | `lu` | [`Lu`]: a stack's LU factors kept for `solve`, `inv`, `det`, `slogdet`, `rcond` |
 //! | `options`, `report` | [`InvOptions`] for `inv_with`/`inv_ex`, and `inv_ex`'s per-matrix [`InvReport`] |
 //! | `layout` | shape checks, batch multi-indices, the one copy into C order |
 //! | `batch` | the loop over a stack: groups, threads, first failure |
@@ -90,19 +91,25 @@ extern crate openblas_src as _;
 mod allclose;
 mod backend;
 mod batch;
+mod det;
 mod error;
 mod ext;
 mod inv;
 mod lapack;
 mod layout;
+mod lu;
 mod options;
 mod report;
 mod scalar;
+mod solve;
 
-pub use allclose::Tolerance;
+pub use allclose::{Closeness, Mismatch, Tolerance};
 pub use backend::{backend_info, BackendInfo, Vendor};
+pub use det::Slogdet;
 pub use error::LinAlgError;
 pub use ext::InvExt;
+pub use lu::Lu;
 pub use options::{InvOptions, Method, Threads};
 pub use report::{BatchDim, InvReport, MatrixStatus};
 pub use scalar::{Element, Scalar};
+pub use solve::SolveDim;
