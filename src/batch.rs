@@ -2,9 +2,9 @@
 //! workspaces, and the rule that the first failure in C order is the one reported.
 //!
 //! Threads: a batch is split across rayon's workers while the vendor library is
-//! held to one thread ([`VendorThreadsGuard`]); a single matrix, or a batch too small
+//! pinned to one thread ([`PinnedVendor`]); a single matrix, or a batch too small
 //! to split, runs on the calling thread and lets the vendor use its own threads.
-//! The two are never combined.
+//! The two are never combined (see `lapack/threads.rs`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
 use crate::error::LinAlgError;
-use crate::lapack::vendor;
+use crate::lapack::PinnedVendor;
 use crate::options::Threads;
 
 /// Below this much work (≈ flops) a batch is not worth a thread hand-off.
@@ -190,8 +190,10 @@ where
     F: Fn(P) + Sync + Send,
 {
     if parallel && groups.len() > 1 {
-        let _guard = VendorThreadsGuard::enter();
-        groups.into_par_iter().for_each(work);
+        let pinned = PinnedVendor::enter();
+        groups
+            .into_par_iter()
+            .for_each(|g| pinned.as_worker(|| work(g)));
     } else {
         groups.into_iter().for_each(work);
     }
@@ -209,39 +211,6 @@ pub(crate) fn split_groups<T>(
         .enumerate()
         .map(|(g, part)| (g * group_len, part))
         .collect()
-}
-
-/// Holds the vendor library to one thread while any parallel batch runs, and gives
-/// it back its previous count when the last one ends.
-pub(crate) struct VendorThreadsGuard(());
-
-/// (parallel batches running, vendor thread count before the first of them).
-static ACTIVE: Mutex<(usize, Option<usize>)> = Mutex::new((0, None));
-
-impl VendorThreadsGuard {
-    pub fn enter() -> Self {
-        let mut active = ACTIVE.lock().unwrap_or_else(|p| p.into_inner());
-        if active.0 == 0 {
-            active.1 = vendor::get();
-            if active.1.is_some_and(|n| n > 1) {
-                vendor::set(1);
-            }
-        }
-        active.0 += 1;
-        VendorThreadsGuard(())
-    }
-}
-
-impl Drop for VendorThreadsGuard {
-    fn drop(&mut self) {
-        let mut active = ACTIVE.lock().unwrap_or_else(|p| p.into_inner());
-        active.0 -= 1;
-        if active.0 == 0 {
-            if let Some(n) = active.1.take().filter(|&n| n > 1) {
-                vendor::set(n);
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -192,20 +192,22 @@ macro_rules! impl_lapack {
                     return Ok(());
                 }
                 let mut info = 0;
-                // SAFETY: `a` holds n*n elements (checked) read and written as an n×n
-                // column-major matrix with lda = n; `ipiv` holds n entries (checked).
-                // Complex<T> is #[repr(C)] {re, im}, the layout of __BindgenComplex<T>.
-                // The two slices are distinct borrows, so they do not alias.
-                unsafe {
-                    lapack_sys::$getrf(
-                        &ni,
-                        &ni,
-                        a.as_mut_ptr() as *mut <$t as Ffi>::Raw,
-                        &ni,
-                        ipiv.as_mut_ptr(),
-                        &mut info,
-                    );
-                }
+                vendor_call(n, n, || {
+                    // SAFETY: `a` holds n*n elements (checked) read and written as an n×n
+                    // column-major matrix with lda = n; `ipiv` holds n entries (checked).
+                    // Complex<T> is #[repr(C)] {re, im}, the layout of __BindgenComplex<T>.
+                    // The two slices are distinct borrows, so they do not alias.
+                    unsafe {
+                        lapack_sys::$getrf(
+                            &ni,
+                            &ni,
+                            a.as_mut_ptr() as *mut <$t as Ffi>::Raw,
+                            &ni,
+                            ipiv.as_mut_ptr(),
+                            &mut info,
+                        );
+                    }
+                });
                 check_info(R, info)
             }
 
@@ -256,20 +258,22 @@ macro_rules! impl_lapack {
                 }
                 let lwork = lapack_int(work.len(), "lwork")?;
                 let mut info = 0;
-                // SAFETY: `a` holds n*n elements with lda = n, `ipiv` n entries, `work`
-                // lwork >= max(1, n) elements (all checked); distinct borrows, no
-                // aliasing; Complex<T> has LAPACK's complex layout.
-                unsafe {
-                    lapack_sys::$getri(
-                        &ni,
-                        a.as_mut_ptr() as *mut <$t as Ffi>::Raw,
-                        &ni,
-                        ipiv.as_ptr(),
-                        work.as_mut_ptr() as *mut <$t as Ffi>::Raw,
-                        &lwork,
-                        &mut info,
-                    );
-                }
+                vendor_call(n, n, || {
+                    // SAFETY: `a` holds n*n elements with lda = n, `ipiv` n entries, `work`
+                    // lwork >= max(1, n) elements (all checked); distinct borrows, no
+                    // aliasing; Complex<T> has LAPACK's complex layout.
+                    unsafe {
+                        lapack_sys::$getri(
+                            &ni,
+                            a.as_mut_ptr() as *mut <$t as Ffi>::Raw,
+                            &ni,
+                            ipiv.as_ptr(),
+                            work.as_mut_ptr() as *mut <$t as Ffi>::Raw,
+                            &lwork,
+                            &mut info,
+                        );
+                    }
+                });
                 check_info(R, info)
             }
 
@@ -298,22 +302,24 @@ macro_rules! impl_lapack {
                 let ldb = ni;
                 let flag = trans.flag();
                 let mut info = 0;
-                // SAFETY: `lu` holds n*n elements (lda = n), `ipiv` n entries, `b`
-                // n*nrhs elements (ldb = n), all checked; `lu` is only read and `b`
-                // is a distinct mutable borrow, so nothing aliases.
-                unsafe {
-                    lapack_sys::$getrs(
-                        &flag,
-                        &ni,
-                        &nrhsi,
-                        lu.as_ptr() as *const <$t as Ffi>::Raw,
-                        &ni,
-                        ipiv.as_ptr(),
-                        b.as_mut_ptr() as *mut <$t as Ffi>::Raw,
-                        &ldb,
-                        &mut info,
-                    );
-                }
+                vendor_call(n, nrhs, || {
+                    // SAFETY: `lu` holds n*n elements (lda = n), `ipiv` n entries, `b`
+                    // n*nrhs elements (ldb = n), all checked; `lu` is only read and `b`
+                    // is a distinct mutable borrow, so nothing aliases.
+                    unsafe {
+                        lapack_sys::$getrs(
+                            &flag,
+                            &ni,
+                            &nrhsi,
+                            lu.as_ptr() as *const <$t as Ffi>::Raw,
+                            &ni,
+                            ipiv.as_ptr(),
+                            b.as_mut_ptr() as *mut <$t as Ffi>::Raw,
+                            &ldb,
+                            &mut info,
+                        );
+                    }
+                });
                 check_info(R, info)
             }
 
@@ -433,7 +439,11 @@ impl_lapack!(
     gecon_real_work = false
 );
 
+mod threads;
 pub(crate) mod vendor;
+
+use threads::vendor_call;
+pub(crate) use threads::PinnedVendor;
 
 #[cfg(test)]
 mod tests {
