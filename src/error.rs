@@ -99,6 +99,13 @@ pub enum LinAlgError {
         limit: usize,
     },
 
+    /// The result does not fit in memory (checked before anything is computed).
+    #[error("cannot allocate {bytes} bytes for the result")]
+    OutOfMemory {
+        /// The size of the allocation that failed.
+        bytes: usize,
+    },
+
     /// LAPACK reported an illegal argument (`info < 0`): a bug in this crate.
     #[error("LAPACK {routine} rejected argument {arg} (info = {info}); this is a bug in inv_ext, please report it")]
     Lapack {

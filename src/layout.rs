@@ -182,6 +182,21 @@ fn copy_matrix<A: Element>(
     probe
 }
 
+/// A zeroed buffer of `len` elements for a result, or
+/// [`LinAlgError::OutOfMemory`] instead of aborting when the system cannot
+/// provide it (a broadcast view can describe far more than memory holds).
+pub(crate) fn alloc_output<T: Scalar>(len: usize) -> Result<Vec<T>, LinAlgError> {
+    let bytes = len.saturating_mul(std::mem::size_of::<T>());
+    // Probe with a fallible reservation (untouched pages cost nothing), then
+    // allocate zeroed memory, which the system hands out lazily.
+    let mut probe = Vec::<T>::new();
+    probe
+        .try_reserve_exact(len)
+        .map_err(|_| LinAlgError::OutOfMemory { bytes })?;
+    drop(probe);
+    Ok(vec![T::zero(); len])
+}
+
 /// `true` when no element of `data` is NaN or infinite.
 pub(crate) fn all_finite<T: Scalar>(data: &[T]) -> bool {
     let mut probe = <T::Real as num_traits::Zero>::zero();
@@ -212,6 +227,19 @@ mod tests {
             square_stack(&[1 << 31, 1 << 31]),
             Err(LinAlgError::TooLarge { what: "n", .. })
         ));
+    }
+
+    #[test]
+    fn impossible_outputs_are_errors_not_aborts() {
+        assert!(matches!(
+            alloc_output::<f64>(usize::MAX / 4),
+            Err(LinAlgError::OutOfMemory { .. })
+        ));
+        assert!(matches!(
+            alloc_output::<f64>(1 << 52),
+            Err(LinAlgError::OutOfMemory { .. })
+        ));
+        assert_eq!(alloc_output::<f32>(3).unwrap(), vec![0.0; 3]);
     }
 
     #[test]

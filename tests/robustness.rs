@@ -255,3 +255,24 @@ fn zero_dimensional_and_one_dimensional_inputs() {
     check(ArrayD::from_elem(IxDyn(&[3]), 1.0).view());
     check(ArrayD::from_elem(IxDyn(&[0]), 1.0).view());
 }
+
+#[test]
+fn sizes_past_lapack_or_memory_are_errors_before_allocating() {
+    // n = 2^26 fits LAPACK's integer, but the result (2^52 elements, 32 PiB) fits
+    // no memory: an error, not an abort.
+    let one = ndarray::Array2::<f64>::ones((1, 1));
+    let n = 1usize << 26;
+    let huge = one.broadcast((n, n)).unwrap();
+    assert_eq!(huge.inv(), Err(LinAlgError::OutOfMemory { bytes: 8 << 52 }));
+    // n itself past i32::MAX.
+    let n = 1usize << 31;
+    let huge = one.broadcast((n, n)).unwrap();
+    assert!(matches!(
+        huge.inv(),
+        Err(LinAlgError::TooLarge { what: "n", .. })
+    ));
+    assert!(matches!(
+        huge.inv_ex(&InvOptions::default()),
+        Err(LinAlgError::TooLarge { .. })
+    ));
+}
