@@ -107,14 +107,15 @@ pub enum LinAlgError {
     },
 
     /// LAPACK reported an illegal argument (`info < 0`): a bug in this crate.
-    #[error("LAPACK {routine} rejected argument {arg} (info = {info}); this is a bug in inv_ext, please report it")]
+    #[error(
+        "LAPACK {routine} rejected argument {} (info = {info}); this is a bug in inv_ext, please report it",
+        -info
+    )]
     Lapack {
         /// The LAPACK routine, e.g. `dgetrf`.
         routine: &'static str,
-        /// LAPACK's `info`.
+        /// LAPACK's `info`: minus the 1-based position of the rejected argument.
         info: i32,
-        /// The 1-based position of the rejected argument (`-info`).
-        arg: i32,
     },
 }
 
@@ -197,6 +198,10 @@ mod tests {
         assert_eq!(
             LinAlgError::NonFinite { batch: vec![] }.to_string(),
             "array must not contain infs or NaNs"
+        );
+        assert_eq!(
+            LinAlgError::Lapack { routine: "dgetri", info: -4 }.to_string(),
+            "LAPACK dgetri rejected argument 4 (info = -4); this is a bug in inv_ext, please report it"
         );
     }
 

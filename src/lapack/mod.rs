@@ -39,11 +39,7 @@ pub(crate) fn lapack_int(value: usize, what: &'static str) -> Result<LapackInt, 
 pub(crate) fn check_info(routine: &'static str, info: LapackInt) -> Result<(), LinAlgError> {
     match info {
         0 => Ok(()),
-        i if i < 0 => Err(LinAlgError::Lapack {
-            routine,
-            info,
-            arg: -info,
-        }),
+        i if i < 0 => Err(LinAlgError::Lapack { routine, info }),
         // info > 0 fits usize on every platform Rust supports.
         i => Err(LinAlgError::Singular {
             batch: Vec::new(),
@@ -98,7 +94,6 @@ fn require(routine: &'static str, arg: i32, len: usize, need: usize) -> Result<(
         Err(LinAlgError::Lapack {
             routine,
             info: -arg,
-            arg,
         })
     }
 }
@@ -463,8 +458,7 @@ mod tests {
             check_info("zgetri", -4),
             Err(LinAlgError::Lapack {
                 routine: "zgetri",
-                info: -4,
-                arg: 4
+                info: -4
             })
         );
     }
@@ -486,7 +480,7 @@ mod tests {
             f64::getrf(2, &mut a, &mut ipiv),
             Err(LinAlgError::Lapack {
                 routine: "dgetrf",
-                arg: 3,
+                info: -3,
                 ..
             })
         ));
@@ -496,7 +490,7 @@ mod tests {
             f64::getrf(2, &mut a, &mut ipiv),
             Err(LinAlgError::Lapack {
                 routine: "dgetrf",
-                arg: 5,
+                info: -5,
                 ..
             })
         ));
