@@ -35,6 +35,8 @@ pub trait TestScalar:
     fn random(rng: &mut ChaCha8Rng) -> Self;
     /// A real value of this type.
     fn of_f64(x: f64) -> Self;
+    /// A complex value of this type (real types keep the real part).
+    fn of_c64(z: C64) -> Self;
     /// This value as `Complex<f64>` (exact).
     fn widen(self) -> C64;
     /// Machine epsilon of the real type, as `f64`.
@@ -52,6 +54,9 @@ macro_rules! test_real {
             }
             fn of_f64(x: f64) -> Self {
                 x as $t
+            }
+            fn of_c64(z: C64) -> Self {
+                z.re as $t
             }
             fn widen(self) -> C64 {
                 Complex::new(f64::from(self), 0.0)
@@ -77,6 +82,9 @@ macro_rules! test_complex {
             }
             fn of_f64(x: f64) -> Self {
                 Complex::new(x as $t, 0.0)
+            }
+            fn of_c64(z: C64) -> Self {
+                Complex::new(z.re as $t, z.im as $t)
             }
             fn widen(self) -> C64 {
                 Complex::new(f64::from(self.re), f64::from(self.im))
