@@ -13,6 +13,7 @@ use crate::batch::{run_groups, split_groups, FirstFailure, Plan};
 use crate::error::LinAlgError;
 use crate::lapack::{Lapack, LapackInt};
 use crate::layout::{square_stack, Source};
+use crate::lu::try_filled;
 use crate::report::BatchDim;
 use crate::scalar::{Element, Scalar};
 
@@ -118,7 +119,7 @@ where
     R: Copy + Send,
 {
     let stack = square_stack(a.shape())?;
-    let mut out = vec![init; stack.count];
+    let mut out = try_filled(stack.count, init)?;
     if stack.count == 0 {
         return Ok((stack.batch, out));
     }

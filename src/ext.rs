@@ -367,7 +367,10 @@ pub trait InvExt {
     /// - [`LinAlgError::ShapeMismatch`] when `b`'s `M` differs from `self`'s, `b`
     ///   is 0-D, or the batch axes do not broadcast (the message gives both shapes);
     /// - [`LinAlgError::NonFinite`] when a matrix or a right-hand side holds NaN or ±inf;
-    /// - [`LinAlgError::Singular`] when LU meets an exactly zero pivot.
+    /// - [`LinAlgError::Singular`] when LU meets an exactly zero pivot;
+    /// - [`LinAlgError::TooLarge`] when `M` or `K` does not fit LAPACK's 32-bit
+    ///   integer, [`LinAlgError::OutOfMemory`] when the result cannot be allocated
+    ///   (broadcast views can describe more than memory holds).
     ///
     /// For a stack, the error names the first failing system in C order of the
     /// broadcast batch axes.
@@ -421,7 +424,8 @@ pub trait InvExt {
     /// # Errors
     ///
     /// - [`LinAlgError::NotEnoughDimensions`], [`LinAlgError::NotSquare`],
-    ///   [`LinAlgError::TooLarge`] as for [`inv`](InvExt::inv);
+    ///   [`LinAlgError::TooLarge`], [`LinAlgError::OutOfMemory`] as for
+    ///   [`inv`](InvExt::inv);
     /// - [`LinAlgError::NonFinite`] when a matrix holds NaN or ±inf.
     ///
     /// # Examples
@@ -455,7 +459,8 @@ pub trait InvExt {
     /// # Errors
     ///
     /// - [`LinAlgError::NotEnoughDimensions`], [`LinAlgError::NotSquare`],
-    ///   [`LinAlgError::TooLarge`] as for [`inv`](InvExt::inv);
+    ///   [`LinAlgError::TooLarge`], [`LinAlgError::OutOfMemory`] as for
+    ///   [`inv`](InvExt::inv);
     /// - [`LinAlgError::NonFinite`] when a matrix holds NaN or ±inf (NumPy returns
     ///   NaN there; this crate checks its input in every verb).
     ///

@@ -16,7 +16,7 @@ use crate::batch::{run_groups, split_groups, FirstFailure, Plan};
 use crate::det::{batch_array, det_of, slogdet_of, Slogdet};
 use crate::error::LinAlgError;
 use crate::lapack::{LapackInt, Norm};
-use crate::layout::{square_stack, Source, Stack};
+use crate::layout::{alloc_output, square_stack, Source, Stack};
 use crate::report::BatchDim;
 use crate::scalar::{Element, Scalar};
 use crate::solve::{into_result, solve_factored, Rhs, SolveDim, SolveShape};
@@ -69,6 +69,8 @@ pub(crate) struct Factored<T> {
     pub ipiv: Vec<LapackInt>,
     pub zero_pivot: Vec<Option<usize>>,
     pub norm1: Vec<f64>,
+    /// The first failure in C order: flat index and error (without batch index).
+    pub failure: Option<(usize, LinAlgError)>,
 }
 
 /// Factors every matrix of `stack`: `load(i, slot)` fills slot `i` in C order and
@@ -79,21 +81,26 @@ pub(crate) struct Factored<T> {
 /// first failure in C order is returned (flat index, error without batch index);
 /// matrices after it may be left unfactored. With `with_norm`, the 1-norm of each
 /// matrix is taken before it is factored.
+///
+/// # Errors
+/// [`LinAlgError::OutOfMemory`] when the factors do not fit in memory.
 pub(crate) fn factor_stack<T: Scalar>(
     stack: &Stack,
     load: &(dyn Fn(usize, &mut [T]) -> bool + Sync),
     singular_fails: bool,
     with_norm: bool,
-) -> (Factored<T>, Option<(usize, LinAlgError)>) {
+) -> Result<Factored<T>, LinAlgError> {
     let (n, nn, count) = (stack.n, stack.matrix_len(), stack.count);
+    let too_big = || LinAlgError::OutOfMemory { bytes: usize::MAX };
     let mut f = Factored {
-        factors: vec![T::zero(); count * nn],
-        ipiv: vec![0; count * n],
-        zero_pivot: vec![None; count],
-        norm1: vec![0.0; count],
+        factors: alloc_output(count.checked_mul(nn).ok_or_else(too_big)?)?,
+        ipiv: try_filled(count.checked_mul(n).ok_or_else(too_big)?, 0)?,
+        zero_pivot: try_filled(count, None)?,
+        norm1: try_filled(count, 0.0)?,
+        failure: None,
     };
     if stack.is_empty() {
-        return (f, None);
+        return Ok(f);
     }
     let plan = Plan::new(count, n);
     let first = FirstFailure::new();
@@ -137,7 +144,20 @@ pub(crate) fn factor_stack<T: Scalar>(
             }
         }
     });
-    (f, first.into_first())
+    f.failure = first.into_first();
+    Ok(f)
+}
+
+/// A vector of `len` copies of `value`, or [`LinAlgError::OutOfMemory`] instead of
+/// an abort when it cannot be allocated.
+pub(crate) fn try_filled<R: Clone>(len: usize, value: R) -> Result<Vec<R>, LinAlgError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len)
+        .map_err(|_| LinAlgError::OutOfMemory {
+            bytes: len.saturating_mul(std::mem::size_of::<R>()),
+        })?;
+    v.resize(len, value);
+    Ok(v)
 }
 
 impl<T: Scalar, D: Dimension> Lu<T, D> {
@@ -149,13 +169,13 @@ impl<T: Scalar, D: Dimension> Lu<T, D> {
     {
         let stack = square_stack(a.shape())?;
         let source = Source::new(a.view().into_dyn());
-        let (f, failure) = factor_stack(
+        let f = factor_stack(
             &stack,
             &|i, slot: &mut [T]| source.load(&stack, i, slot, true),
             false,
             true,
-        );
-        if let Some((i, e)) = failure {
+        )?;
+        if let Some((i, e)) = f.failure {
             return Err(e.at_batch(stack.batch_index(i)));
         }
         Ok(Lu {
@@ -215,7 +235,9 @@ impl<T: Scalar, D: Dimension> Lu<T, D> {
     ///   do not broadcast;
     /// - [`LinAlgError::Singular`] when a system's matrix is singular (the first
     ///   such system in C order of the broadcast batch);
-    /// - [`LinAlgError::NonFinite`] when `b` holds NaN or ±inf.
+    /// - [`LinAlgError::NonFinite`] when `b` holds NaN or ±inf;
+    /// - [`LinAlgError::TooLarge`] when `K` does not fit LAPACK's 32-bit integer,
+    ///   [`LinAlgError::OutOfMemory`] when the result cannot be allocated.
     ///
     /// # Examples
     ///
@@ -259,7 +281,8 @@ impl<T: Scalar, D: Dimension> Lu<T, D> {
     ///
     /// # Errors
     ///
-    /// [`LinAlgError::Singular`] for the first singular matrix in C order.
+    /// [`LinAlgError::Singular`] for the first singular matrix in C order;
+    /// [`LinAlgError::OutOfMemory`] when the result cannot be allocated.
     ///
     /// # Examples
     ///
@@ -273,7 +296,8 @@ impl<T: Scalar, D: Dimension> Lu<T, D> {
     /// ```
     pub fn inv(&self) -> Result<Array<T, D>, LinAlgError> {
         let (n, nn) = (self.stack.n, self.stack.matrix_len());
-        let mut out = self.factors.clone();
+        let mut out = try_filled(self.factors.len(), T::zero())?;
+        out.copy_from_slice(&self.factors);
         if !self.stack.is_empty() {
             let lwork = T::getri_lwork(n)?;
             let plan = Plan::new(self.stack.count, n);

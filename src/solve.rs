@@ -23,8 +23,8 @@ use ndarray::{
 use crate::allclose::co_broadcast;
 use crate::batch::{run_groups, split_groups, FirstFailure, Plan};
 use crate::error::LinAlgError;
-use crate::lapack::{Lapack, LapackInt, Transpose};
-use crate::layout::{square_stack, unravel, Source, Stack};
+use crate::lapack::{lapack_int, Lapack, LapackInt, Transpose};
+use crate::layout::{alloc_output, square_stack, unravel, Source, Stack};
 use crate::lu::factor_stack;
 use crate::scalar::{Element, Scalar};
 
@@ -135,6 +135,8 @@ pub(crate) struct SolveShape {
     pub vector: bool,
     /// Systems to solve: the product of `batch`.
     pub count: usize,
+    /// Elements of the result: `count · n · k`.
+    pub len: usize,
 }
 
 impl SolveShape {
@@ -142,7 +144,10 @@ impl SolveShape {
     ///
     /// # Errors
     /// `a`'s shape errors (as `inv`), then [`LinAlgError::ShapeMismatch`] when `b`
-    /// is 0-D, its `M` differs from `a`'s, or the batch axes do not broadcast.
+    /// is 0-D, its `M` differs from `a`'s, or the batch axes do not broadcast;
+    /// [`LinAlgError::TooLarge`] when `K` does not fit LAPACK's integer and
+    /// [`LinAlgError::OutOfMemory`] when the result's size overflows `usize`
+    /// (broadcast views can describe more than memory holds).
     pub fn new(a_shape: &[usize], b_shape: &[usize]) -> Result<Self, LinAlgError> {
         let a = square_stack(a_shape)?;
         let n = a.n;
@@ -171,7 +176,16 @@ impl SolveShape {
                 a.batch, b_batch
             ))
         })?;
-        let count = batch.iter().product();
+        lapack_int(k, "nrhs")?;
+        let too_big = LinAlgError::OutOfMemory { bytes: usize::MAX };
+        let count = batch
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .ok_or(too_big.clone())?;
+        let len = count
+            .checked_mul(n)
+            .and_then(|v| v.checked_mul(k))
+            .ok_or(too_big)?;
         Ok(SolveShape {
             a,
             b_batch,
@@ -179,6 +193,7 @@ impl SolveShape {
             k,
             vector,
             count,
+            len,
         })
     }
 
@@ -204,7 +219,22 @@ impl SolveShape {
 
     /// The flat index into `a`'s batch of the matrix system `i` uses.
     pub fn a_index(&self, i: usize) -> usize {
-        ravel(&source_index(i, &self.batch, &self.a.batch), &self.a.batch)
+        if self.a.batch == self.batch {
+            i
+        } else if self.a.count == 1 {
+            0
+        } else {
+            ravel(&source_index(i, &self.batch, &self.a.batch), &self.a.batch)
+        }
+    }
+
+    /// The flat index into `b`'s batch of the right-hand side system `i` uses.
+    fn b_flat(&self, i: usize) -> usize {
+        if self.b_batch == self.batch {
+            i
+        } else {
+            ravel(&self.b_index(i), &self.b_batch)
+        }
     }
 
     /// The multi-index into `b`'s batch of the right-hand side system `i` uses.
@@ -253,15 +283,15 @@ impl<'a, B: Element> Rhs<'a, B> {
         }
     }
 
-    /// Copies the right-hand side at batch multi-index `idx` into `dst`, column
-    /// major (`n×k`, leading dimension `n`), promoting integers. Returns `false`
-    /// when a value is NaN or infinite.
-    fn load(&self, shape: &SolveShape, idx: &[usize], dst: &mut [B::Output]) -> bool {
+    /// Copies the right-hand side of system `i` into `dst`, column major (`n×k`,
+    /// leading dimension `n`), promoting integers. Returns `false` when a value is
+    /// NaN or infinite.
+    fn load(&self, shape: &SolveShape, i: usize, dst: &mut [B::Output]) -> bool {
         let (n, k) = (shape.a.n, shape.k);
         let mut probe = <<B::Output as Scalar>::Real as num_traits::Zero>::zero();
         match self {
             Rhs::Contiguous(data) => {
-                let j = ravel(idx, &shape.b_batch);
+                let j = shape.b_flat(i);
                 let src = &data[j * n * k..(j + 1) * n * k];
                 if k == 1 {
                     for (d, &s) in dst.iter_mut().zip(src) {
@@ -281,7 +311,7 @@ impl<'a, B: Element> Rhs<'a, B> {
             }
             Rhs::Strided(view) => {
                 let mut m = view.view();
-                for &ix in idx {
+                for ix in shape.b_index(i) {
                     m.index_axis_inplace(Axis(0), ix);
                 }
                 let m: ArrayView2<B> = m.into_dimensionality().expect("b's systems are 2-D");
@@ -337,13 +367,13 @@ where
             // matrix that fails, factors may be missing, but every system using
             // such a matrix comes after the first system that uses the failing
             // one (broadcasting keeps C order), so that failure is the one reported.
-            let (factored, failure) = factor_stack(
+            let factored = factor_stack(
                 &shape.a,
                 &|i, slot: &mut [A::Output]| source.load(&shape.a, i, slot, true),
                 true,
                 false,
-            );
-            let failed = |j: usize| match &failure {
+            )?;
+            let failed = |j: usize| match &factored.failure {
                 Some((first, e)) if j >= *first => Some(e.clone()),
                 _ => None,
             };
@@ -355,7 +385,8 @@ where
 
 /// A result of the right shape holding no work (an empty batch, `n = 0` or `k = 0`).
 pub(crate) fn zeros<T: Scalar>(shape: &SolveShape) -> Vec<T> {
-    vec![T::zero(); shape.count * shape.slot_len()]
+    debug_assert_eq!(shape.len, 0);
+    Vec::new()
 }
 
 /// The solutions as an array of `a`'s and `b`'s combined dimension type.
@@ -434,15 +465,14 @@ where
     B: Element<Output = T>,
 {
     let (n, k) = (shape.a.n, shape.k);
-    let idx = shape.b_index(i);
     if k == 1 {
         // n×1 is the same in either order: solve in the output slot.
-        if !rhs.load(shape, &idx, slot) {
+        if !rhs.load(shape, i, slot) {
             return Err(LinAlgError::NonFinite { batch: Vec::new() });
         }
         return T::getrs(Transpose::Yes, n, 1, lu, ipiv, slot);
     }
-    if !rhs.load(shape, &idx, work) {
+    if !rhs.load(shape, i, work) {
         return Err(LinAlgError::NonFinite { batch: Vec::new() });
     }
     T::getrs(Transpose::Yes, n, k, lu, ipiv, work)?;
@@ -464,7 +494,7 @@ fn for_each_system<T: Scalar>(
 ) -> Result<Vec<T>, LinAlgError> {
     let n = shape.a.n;
     let len = shape.slot_len();
-    let mut out = zeros(shape);
+    let mut out = alloc_output(shape.len)?;
     let plan = Plan::new(shape.count, n);
     let first = FirstFailure::new();
     run_groups(

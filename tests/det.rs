@@ -268,3 +268,18 @@ fn f32_precision() {
     let logdet: f32 = logdet.into_scalar();
     assert!((logdet - 6f32.ln()).abs() < 4.0 * <f32 as Scalar>::epsilon());
 }
+
+#[test]
+fn results_too_large_for_memory_are_errors_not_aborts() {
+    let one = Array2::<f64>::eye(1);
+    let view = one.broadcast((1 << 46, 1, 1)).unwrap();
+    assert!(matches!(view.det(), Err(LinAlgError::OutOfMemory { .. })));
+    assert!(matches!(
+        view.slogdet().map(|_| ()),
+        Err(LinAlgError::OutOfMemory { .. })
+    ));
+    assert!(matches!(
+        view.lu().map(|_| ()),
+        Err(LinAlgError::OutOfMemory { .. })
+    ));
+}

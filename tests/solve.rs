@@ -603,3 +603,20 @@ fn two_dimensional_dyn_b_against_typed_a() {
         epsilon = 0.0
     );
 }
+
+#[test]
+fn results_too_large_for_memory_are_errors_not_aborts() {
+    // Broadcast views describe 2^40 systems on each side: 2^80 systems overflow.
+    let a = Array2::<f64>::eye(2);
+    let a = a.broadcast((1 << 40, 1, 2, 2)).unwrap();
+    let b = Array2::<f64>::ones((2, 1));
+    let b = b.broadcast((1 << 40, 2, 1)).unwrap();
+    assert!(matches!(a.solve(&b), Err(LinAlgError::OutOfMemory { .. })));
+    // 2^44 systems of 2 unknowns: 256 TiB of result.
+    let big = Array2::<f64>::eye(2);
+    let big = big.broadcast((1 << 44, 2, 2)).unwrap();
+    assert!(matches!(
+        big.solve(&array![1.0, 1.0]),
+        Err(LinAlgError::OutOfMemory { .. })
+    ));
+}
