@@ -186,6 +186,51 @@ fn too_large_for_lapack_without_allocating() {
     assert_eq!(one, arr0(1.0));
 }
 
+/// A broadcast view can describe far more than memory holds: the result is an
+/// error, found before anything is computed, never an abort. (Sizes beyond any
+/// address space, so the answer does not depend on the machine.)
+#[test]
+fn results_too_large_for_memory_are_errors() {
+    let one = arr0(1.0f64);
+    // 2^20 matrices of order 2^16: 2^52 elements, 2^55 bytes.
+    let v = one.broadcast((1 << 20, 1 << 16, 1 << 16)).unwrap();
+    let e = v.inv().unwrap_err();
+    assert_eq!(e, LinAlgError::OutOfMemory { bytes: 1 << 55 });
+    assert_eq!(
+        e.to_string(),
+        "cannot allocate 36028797018963968 bytes for the result"
+    );
+    assert_eq!(
+        v.inv_into().unwrap_err(),
+        LinAlgError::OutOfMemory { bytes: 1 << 55 }
+    );
+    // One matrix of order 2^24 (n fits LAPACK): 2^48 elements.
+    let c = arr0(C32::new(1.0, 0.0));
+    assert_eq!(
+        c.broadcast((1 << 24, 1 << 24)).unwrap().inv().unwrap_err(),
+        LinAlgError::OutOfMemory { bytes: 1 << 51 }
+    );
+    // Integers promote: the f64 result is what must fit.
+    assert_eq!(
+        arr0(3u8)
+            .broadcast((1 << 24, 1 << 24))
+            .unwrap()
+            .inv()
+            .unwrap_err(),
+        LinAlgError::OutOfMemory { bytes: 1 << 51 }
+    );
+    // A NaN or a zero in such a view is not looked at first: memory is checked
+    // before anything is read.
+    assert_eq!(
+        arr0(f64::NAN)
+            .broadcast((1 << 24, 1 << 24))
+            .unwrap()
+            .inv()
+            .unwrap_err(),
+        LinAlgError::OutOfMemory { bytes: 1 << 51 }
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Empty inputs
 // ---------------------------------------------------------------------------

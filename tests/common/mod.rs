@@ -110,8 +110,9 @@ pub const BIG_STACK: usize = 64 << 20;
 /// Debian's OpenBLAS 0.3.21 (built with `NUM_THREADS=64`) puts about 528 KiB on
 /// the stack in every level of its recursive `?getrf_parallel`, so a threaded
 /// factorization (from `n·n ≥ 10000`) overflows the 2 MiB stack of Rust's test
-/// threads (OpenBLAS issues #1082, #3229). Tests of large matrices run here so
-/// they check results; `inv_types.rs` pins the crash itself in an ignored test.
+/// threads (OpenBLAS issues #1082, #3229). `inv_ext` runs such calls on its own
+/// large-stack thread, but the oracle (ndarray-linalg) calls OpenBLAS on the
+/// caller's thread, so tests of large matrices run here.
 pub fn on_big_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     std::thread::scope(|s| {
         let h = std::thread::Builder::new()
