@@ -355,6 +355,9 @@ pub trait InvExt {
     /// When `self`'s batch is broadcast against `b`'s (one matrix, many right-hand
     /// sides), each distinct matrix is factored once. To solve with the same
     /// matrices again later, keep the factors: [`lu`](InvExt::lu).
+    /// Empty batches and `0×0` matrices give an empty result without calling
+    /// LAPACK; a `b` with `K = 0` columns still has `self` checked (singular,
+    /// non-finite), as NumPy does.
     ///
     /// "Singular" means an exactly zero pivot, as for [`inv`](InvExt::inv); a
     /// nearly singular system is solved, and its [`rcond`](Lu::rcond) says how

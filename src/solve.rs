@@ -217,6 +217,21 @@ impl SolveShape {
         self.count == 0 || self.a.n == 0 || self.k == 0
     }
 
+    /// Whether `b` has no columns (`K = 0`) but there are matrices to check: NumPy
+    /// still reports a singular `a` then.
+    fn needs_a_check(&self) -> bool {
+        self.k == 0 && self.count > 0 && self.a.n > 0
+    }
+
+    /// The broadcast batch index of the first system (C order) that uses matrix
+    /// `j` of `a`: `a`'s multi-index, right-aligned, zeros elsewhere.
+    fn first_system_using(&self, j: usize) -> Vec<usize> {
+        let a_index = unravel(j, &self.a.batch);
+        let mut index = vec![0; self.batch.len() - a_index.len()];
+        index.extend(a_index);
+        index
+    }
+
     /// The flat index into `a`'s batch of the matrix system `i` uses.
     pub fn a_index(&self, i: usize) -> usize {
         if self.a.batch == self.batch {
@@ -355,10 +370,22 @@ where
     Db: Dimension,
 {
     let shape = SolveShape::new(a.shape(), b.shape())?;
+    let source = Source::new(a.view().into_dyn());
     let out = if shape.is_empty() {
+        if shape.needs_a_check() {
+            // As NumPy: no columns to solve for, but a bad `a` is still an error.
+            let factored = factor_stack(
+                &shape.a,
+                &|i, slot: &mut [A::Output]| source.load(&shape.a, i, slot, true),
+                true,
+                false,
+            )?;
+            if let Some((j, e)) = factored.failure {
+                return Err(e.at_batch(shape.first_system_using(j)));
+            }
+        }
         zeros(&shape)
     } else {
-        let source = Source::new(a.view().into_dyn());
         let rhs = Rhs::new(b.view().into_dyn(), &shape);
         if shape.a.count == shape.count {
             solve_fused(&shape, &source, &rhs)?
@@ -436,6 +463,11 @@ where
     let n = shape.a.n;
     let nn = shape.a.matrix_len();
     if shape.is_empty() {
+        if shape.needs_a_check() {
+            if let Some((j, e)) = (0..shape.a.count).find_map(|j| failed(j).map(|e| (j, e))) {
+                return Err(e.at_batch(shape.first_system_using(j)));
+            }
+        }
         return Ok(zeros(shape));
     }
     for_each_system(shape, false, &|i, slot, scratch| {
@@ -571,5 +603,12 @@ mod tests {
         let b: Vec<Vec<usize>> = (0..6).map(|i| s.b_index(i)).collect();
         assert_eq!(b[4], vec![1, 0]);
         assert_eq!(ravel(&[1, 2], &[2, 3]), 5);
+        // The first system using a[j] puts a's index right-aligned, zeros elsewhere.
+        for j in 0..3 {
+            let first = s.first_system_using(j);
+            let i = ravel(&first, &s.batch);
+            assert_eq!(s.a_index(i), j);
+            assert!((0..i).all(|k| s.a_index(k) != j));
+        }
     }
 }

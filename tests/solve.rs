@@ -620,3 +620,40 @@ fn results_too_large_for_memory_are_errors_not_aborts() {
         Err(LinAlgError::OutOfMemory { .. })
     ));
 }
+
+#[test]
+fn no_columns_still_checks_a_as_numpy() {
+    // np.linalg.solve(np.zeros((2, 2)), np.zeros((2, 0))) -> LinAlgError: Singular matrix
+    assert_eq!(
+        Array2::<f64>::zeros((2, 2)).solve(&Array2::<f64>::zeros((2, 0))),
+        Err(LinAlgError::Singular {
+            batch: vec![],
+            pivot: 0
+        })
+    );
+    let mut a = Array3::from_shape_fn((3, 2, 2), |(_, i, j)| f64::from(i == j));
+    a[[2, 1, 1]] = 0.0;
+    let b = Array4::<f64>::zeros((2, 3, 2, 0));
+    assert_eq!(
+        a.solve(&b),
+        Err(LinAlgError::Singular {
+            batch: vec![0, 2],
+            pivot: 1
+        })
+    );
+    assert_eq!(
+        a.lu().unwrap().solve(&b),
+        Err(LinAlgError::Singular {
+            batch: vec![0, 2],
+            pivot: 1
+        })
+    );
+    a[[1, 0, 0]] = f64::NAN;
+    assert_eq!(
+        a.solve(&b),
+        Err(LinAlgError::NonFinite { batch: vec![0, 1] })
+    );
+    // No systems at all: nothing to report, as NumPy.
+    let none = Array4::<f64>::zeros((0, 3, 2, 1));
+    assert_eq!(a.solve(&none).unwrap().shape(), &[0, 3, 2, 1]);
+}
