@@ -657,3 +657,96 @@ fn no_columns_still_checks_a_as_numpy() {
     let none = Array4::<f64>::zeros((0, 3, 2, 1));
     assert_eq!(a.solve(&none).unwrap().shape(), &[0, 3, 2, 1]);
 }
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Batch shapes for a and b that broadcast: per axis of the result, each side
+    /// has the full length or 1; a and b may also have fewer axes.
+    fn shapes() -> impl Strategy<Value = (Vec<usize>, Vec<usize>, usize, Option<usize>, u64)> {
+        (
+            prop::collection::vec(
+                (
+                    2usize..4,
+                    prop::bool::weighted(0.3),
+                    prop::bool::weighted(0.3),
+                ),
+                0..4,
+            ),
+            0usize..3,
+            0usize..3,
+            1usize..5,
+            prop::option::of(0usize..3),
+            any::<u64>(),
+        )
+            .prop_map(|(axes, drop_a, drop_b, n, k, seed)| {
+                let a: Vec<usize> = axes
+                    .iter()
+                    .map(|&(d, one, _)| if one { 1 } else { d })
+                    .collect();
+                let b: Vec<usize> = axes
+                    .iter()
+                    .map(|&(d, _, one)| if one { 1 } else { d })
+                    .collect();
+                let a = a[drop_a.min(a.len())..].to_vec();
+                let b = b[drop_b.min(b.len())..].to_vec();
+                (a, b, n, k, seed)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// Every system of a broadcast, batched solve equals the 2-D solve of its
+        /// own matrix and right-hand side.
+        #[test]
+        fn batched_equals_per_system((a_batch, b_batch, n, k, seed) in shapes()) {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let a = well_conditioned(&mut rng, &a_batch, n);
+            let b = match k {
+                None => random(&mut rng, &[n]),
+                Some(k) => {
+                    let mut shape = b_batch.clone();
+                    shape.extend([n, k]);
+                    random(&mut rng, &shape)
+                }
+            };
+            let x = a.solve(&b).unwrap();
+            let batch_len = x.ndim() - if k.is_none() { 1 } else { 2 };
+            let batch = x.shape()[..batch_len].to_vec();
+            let count: usize = batch.iter().product();
+            for i in 0..count {
+                // The multi-index of system i, and the matrices it uses.
+                let mut idx = vec![0; batch.len()];
+                let mut rest = i;
+                for (slot, &len) in idx.iter_mut().zip(&batch).rev() {
+                    *slot = rest % len;
+                    rest /= len;
+                }
+                let pick = |arr: &ArrayD<f64>, core: usize| {
+                    let mut v = arr.view();
+                    let own = arr.ndim() - core;
+                    for &ix in &idx[idx.len() - own..] {
+                        // A length-1 axis is broadcast: always its element 0.
+                        let ix = if v.shape()[0] == 1 { 0 } else { ix };
+                        v.index_axis_inplace(Axis(0), ix);
+                    }
+                    v.to_owned()
+                };
+                let ai: Array2<f64> = pick(&a, 2).into_dimensionality().unwrap();
+                let mut xi = x.view();
+                for &ix in &idx {
+                    xi.index_axis_inplace(Axis(0), ix);
+                }
+                let expect = if k.is_none() {
+                    ai.solve(&b.view().into_dimensionality::<ndarray::Ix1>().unwrap()).unwrap().into_dyn()
+                } else {
+                    let bi: Array2<f64> = pick(&b, 2).into_dimensionality().unwrap();
+                    ai.solve(&bi).unwrap().into_dyn()
+                };
+                prop_assert!(xi.abs_diff_eq(&expect, 1e-13), "system {:?}: {} vs {}", idx, xi, expect);
+            }
+        }
+    }
+}
