@@ -750,3 +750,40 @@ mod property {
         }
     }
 }
+
+#[test]
+fn complex_layouts_use_the_plain_transpose() {
+    // A complex, non-Hermitian system in C and F order and transposed views: a
+    // conjugate-transpose mix-up (getrs 'C' instead of 'T') would break these.
+    let mut rng = ChaCha8Rng::seed_from_u64(15);
+    let n = 4;
+    let a = Array3::from_shape_fn((2, n, n), |(_, i, j)| {
+        Complex64::new(
+            rng.gen_range(-1.0..1.0) + if i == j { 4.0 } else { 0.0 },
+            rng.gen_range(-1.0..1.0),
+        )
+    });
+    let b = Array3::from_shape_fn((2, n, 3), |_| {
+        Complex64::new(rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0))
+    });
+    let x = a.solve(&b).unwrap();
+    for i in 0..2 {
+        let ai = a.index_axis(Axis(0), i);
+        let r = &ai.dot(&x.index_axis(Axis(0), i)) - &b.index_axis(Axis(0), i);
+        assert!(r.iter().all(|v| v.norm() < 1e-13), "{r}");
+    }
+    let mut af = Array3::zeros((2, n, n).f());
+    af.assign(&a);
+    let mut bf = Array3::zeros((2, n, 3).f());
+    bf.assign(&b);
+    inv_ext::assert_allclose!(af.solve(&bf).unwrap(), x, rtol = 0.0, atol = 1e-14);
+    // Aᵀ as a permuted view against an owned copy of Aᵀ.
+    let at = a.view().permuted_axes([0, 2, 1]);
+    let at_owned = at.as_standard_layout().into_owned();
+    inv_ext::assert_allclose!(
+        at.solve(&b).unwrap(),
+        at_owned.solve(&b).unwrap(),
+        rtol = 0.0,
+        atol = 1e-14
+    );
+}
