@@ -31,10 +31,13 @@ fn numpy_allclose_examples() {
     assert!(array![1.0, f64::NAN].allclose_with(&array![1.0, f64::NAN], nan_ok));
 }
 
+/// `(a, b, tolerance, np.isclose(a, b, ...))`.
+type Case = (Array1<f64>, Array1<f64>, Tolerance, [bool; 2]);
+
 #[test]
 fn numpy_isclose_examples() {
     let default = Tolerance::default();
-    let cases: [(Array1<f64>, Array1<f64>, Tolerance, [bool; 2]); 9] = [
+    let cases: [Case; 9] = [
         (
             array![1e10, 1e-7],
             array![1.00001e10, 1e-8],
