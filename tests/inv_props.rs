@@ -53,10 +53,14 @@ fn transposed<T: TestScalar>(a: &ArrayD<T>, conj: bool) -> ArrayD<T> {
     }
 }
 
+/// Every matrix of the batch's result is the inverse of that matrix alone: the
+/// same numbers up to rounding (bit-identical today; a batch may legitimately
+/// use another kernel than a single matrix).
 fn batch_equals_matrices<T: TestScalar>(a: &ArrayD<T>) {
     let x = a.inv().unwrap();
     for ((ix, m), (_, xm)) in matrices(a).into_iter().zip(matrices(&x)) {
-        assert_eq!(m.inv().unwrap(), xm, "batch {ix:?}");
+        let alone = m.inv().unwrap();
+        assert_close_inverses(m, xm, alone.view(), &format!("batch {ix:?} alone"));
     }
 }
 

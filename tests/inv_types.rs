@@ -114,8 +114,10 @@ fn complex_f64_300_passes_acceptance_and_matches_oracle() {
     large::<C64>(300, 6);
 }
 
-/// Batches of rank 3 and 4 (and 5): every matrix passes, equals the inverse of
-/// that matrix alone, and agrees with the oracle.
+/// Batches of rank 3 and 4 (and 5): every matrix passes, agrees with the inverse
+/// of that matrix alone (bit-identical today, but a batch may legitimately take
+/// another kernel than a single matrix, so compared by forward error), and agrees
+/// with the oracle.
 fn batches<T: TestScalar>(seed: u64) {
     let mut rng = rng(seed);
     let shapes: &[&[usize]] = &[
@@ -141,7 +143,8 @@ fn batches<T: TestScalar>(seed: u64) {
             assert!(x.is_standard_layout());
             assert_stack_inverse(&a, &x, &what);
             for ((ix, am), (_, xm)) in matrices(&a).into_iter().zip(matrices(&x)) {
-                assert_eq!(am.inv().unwrap(), xm, "{what} batch {ix:?} alone");
+                let alone = am.inv().unwrap();
+                assert_close_inverses(am, xm, alone.view(), &format!("{what} {ix:?} alone"));
                 let y = oracle_inv(am);
                 assert_close_inverses(am, xm, y.view(), &format!("{what} {ix:?} vs oracle"));
             }
@@ -176,7 +179,8 @@ fn threaded_batch_equals_matrices_one_by_one() {
     let a = dominant_stack::<f64>(&mut rng(15), &[3, 100, 6, 6]);
     let x = a.inv().unwrap();
     for ((ix, am), (_, xm)) in matrices(&a).into_iter().zip(matrices(&x)) {
-        assert_eq!(am.inv().unwrap(), xm, "batch {ix:?}");
+        let alone = am.inv().unwrap();
+        assert_close_inverses(am, xm, alone.view(), &format!("batch {ix:?} alone"));
     }
     assert_stack_inverse(&a, &x, "threaded batch");
 }
