@@ -403,7 +403,8 @@ impl<T: Scalar, D: Dimension> Lu<T, D> {
     ///
     /// # Errors
     ///
-    /// Only [`LinAlgError::Lapack`], which would be a bug in this crate.
+    /// [`LinAlgError::OutOfMemory`] when the result cannot be allocated, and
+    /// [`LinAlgError::Lapack`], which would be a bug in this crate.
     ///
     /// # Examples
     ///
@@ -418,19 +419,36 @@ impl<T: Scalar, D: Dimension> Lu<T, D> {
     /// ```
     pub fn rcond(&self) -> Result<Array<f64, BatchDim<D>>, LinAlgError> {
         let n = self.stack.n;
-        let values = (0..self.stack.count)
-            .map(|i| {
-                let (lu, _) = self.matrix(i);
-                if n == 0 {
-                    return Ok(1.0);
-                }
-                if self.zero_pivot[i].is_some() {
-                    return Ok(0.0);
-                }
-                // ∞-norm on the stored Aᵀ = 1-norm of A (see the module docs).
-                T::gecon(Norm::Inf, n, lu, self.norm1[i])
-            })
-            .collect::<Result<Vec<_>, LinAlgError>>()?;
+        let count = self.stack.count;
+        let mut values = try_filled(count, if n == 0 { 1.0 } else { 0.0 })?;
+        if !self.stack.is_empty() {
+            // gecon costs a few n² per matrix: spread a stack over the workers.
+            let plan = Plan::new(count, n);
+            let first = FirstFailure::new();
+            run_groups(
+                split_groups(&mut values, 1, plan.group_len),
+                plan.parallel,
+                |(start, part): (usize, &mut [f64])| {
+                    for (k, value) in part.iter_mut().enumerate() {
+                        let i = start + k;
+                        if self.zero_pivot[i].is_some() {
+                            continue; // singular: 0
+                        }
+                        // ∞-norm on the stored Aᵀ = 1-norm of A (see the module docs).
+                        match T::gecon(Norm::Inf, n, self.matrix(i).0, self.norm1[i]) {
+                            Ok(r) => *value = r,
+                            Err(e) => {
+                                first.record(i, e);
+                                break;
+                            }
+                        }
+                    }
+                },
+            );
+            if let Some((i, e)) = first.into_first() {
+                return Err(e.at_batch(self.stack.batch_index(i)));
+            }
+        }
         Ok(batch_array::<f64, D>(&self.stack.batch, values))
     }
 
