@@ -1,6 +1,6 @@
 //! `inv_ex` and `inv_with`: per-matrix statuses, NaN-filled failures, options.
 
-use inv_ext::{InvExt, InvOptions, LinAlgError, MatrixStatus, Method, Threads};
+use inv_ext::{InvExt, InvOptions, LinAlgError, MatrixStatus, Method, Threads, Tolerance};
 use ndarray::{s, Array, Array2, Array4, ArrayD, Axis, IxDyn};
 use num_complex::Complex64;
 use rand::{Rng, SeedableRng};
@@ -66,8 +66,18 @@ fn failures_at_known_indices_rank4() {
         for b1 in 0..4 {
             let x = matrix_at(&inverse, &[b0, b1]);
             if report.status[[b0, b1]].is_ok() {
+                // Alone it may take another route (the small-matrix kernel, which
+                // does not estimate rcond), so compare to rounding, not bits.
                 let expect = matrix_at(&a, &[b0, b1]).inv().unwrap();
-                assert_eq!(x, expect, "matrix {b0},{b1} must equal its own inverse");
+                let tight = Tolerance {
+                    rtol: 1e-12,
+                    atol: 1e-15,
+                    equal_nan: false,
+                };
+                assert!(
+                    x.allclose_with(&expect, tight),
+                    "matrix {b0},{b1} must equal its own inverse"
+                );
                 assert!(rcond[[b0, b1]] > 0.01 && rcond[[b0, b1]] <= 1.0);
             } else {
                 assert!(
