@@ -382,6 +382,27 @@ fn singular_names_the_first_singular_matrix_rank_4() {
     );
 }
 
+/// "Singular" means an exactly zero pivot, as in LAPACK and NumPy: nearly
+/// singular matrices are inverted, even when the inverse overflows.
+#[test]
+fn nearly_singular_matrices_are_inverted_not_errors() {
+    let eps = f64::EPSILON;
+    let a = array![[1.0, 1.0], [1.0, 1.0 + 2.0 * eps]];
+    let x = a.inv().unwrap();
+    assert!(x.iter().all(|v| v.is_finite() && v.abs() > 1e15), "{x}");
+    // A subnormal pivot: the inverse overflows to infinity, and that is a result.
+    let tiny = array![[1e-310f64]];
+    let x = tiny.inv().unwrap();
+    assert!(x[[0, 0]].is_infinite() && x[[0, 0]] > 0.0, "{x}");
+    // Larger: the overflow spreads as inf·0 = NaN in LAPACK's getri (NumPy's
+    // getrs route spreads it differently); only the absence of an error is
+    // the contract.
+    let tiny = array![[f32::MIN_POSITIVE / 4.0, 0.0], [0.0, 1.0]];
+    assert!(tiny.inv().is_ok());
+    let tiny = array![[1.0, 0.0, 0.0], [0.0, 1e-310f64, 0.0], [0.0, 0.0, 1.0]];
+    assert!(tiny.inv().is_ok());
+}
+
 // ---------------------------------------------------------------------------
 // Non-finite
 // ---------------------------------------------------------------------------

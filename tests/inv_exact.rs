@@ -294,3 +294,37 @@ fn unimodular_stack_rounds_to_exact_integers() {
         assert_eq!(v.im.round(), ci[[i, j]].im, "[{i},{j}]");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Extreme scales
+// ---------------------------------------------------------------------------
+
+/// `inv(2^k·A) = 2^-k·inv(A)` exactly, even at scales where a determinant or an
+/// unscaled norm would overflow or underflow (a closed form `adj(A)/det(A)` of a
+/// 3×3 matrix at 2^960 needs 2^2880): LU scales through without rounding.
+fn extreme_scales<T: TestScalar>(ks: &[i32], seed: u64) {
+    let mut rng = rng(seed);
+    for n in 1..=8 {
+        for &k in ks {
+            let a = common::dominant_matrix::<T>(&mut rng, n);
+            let up = T::of_f64(2f64.powi(k));
+            let down = T::of_f64(2f64.powi(-k));
+            let scaled = a.mapv(|v| v * up);
+            let x = a.inv().unwrap();
+            let xs = scaled.inv().unwrap();
+            assert!(
+                xs == x.mapv(|v| v * down),
+                "{} n={n} k={k}: inv(2^k A) != 2^-k inv(A)",
+                T::NAME
+            );
+        }
+    }
+}
+
+#[test]
+fn extreme_scales_invert_exactly() {
+    extreme_scales::<f64>(&[-960, -500, 500, 960], 3);
+    extreme_scales::<C64>(&[-960, 960], 4);
+    extreme_scales::<f32>(&[-64, 64], 5);
+    extreme_scales::<C32>(&[-64, 64], 6);
+}
