@@ -1,8 +1,9 @@
 //! Every memory layout of the same logical matrix or stack gives exactly the
 //! C-order result (each layout is copied once into C order before the same
-//! LAPACK calls, so bit-identical results are expected), in a new standard-layout
-//! array, with the input unchanged. Then `inv_into`: in place for owned
-//! standard-layout arrays, a fallback for everything else.
+//! computation, LAPACK or the crate's kernel, so bit-identical results are
+//! expected), in a new standard-layout array, with the input unchanged. Then
+//! `inv_into`: in place for owned standard-layout arrays, a fallback for
+//! everything else.
 
 mod common;
 
