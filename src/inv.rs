@@ -5,6 +5,7 @@ use ndarray::{Array, ArrayBase, Data, Dimension};
 
 use crate::batch::{split_groups, FirstFailure, Plan};
 use crate::error::LinAlgError;
+use crate::kernels::{self, LaneStatus};
 use crate::lapack::{lapack_int, Norm, Transpose};
 use crate::layout::{all_finite, square_stack, Source, Stack};
 use crate::options::{InvOptions, Method};
@@ -67,7 +68,8 @@ where
     let mut rcond = opts.needs_rcond().then(|| vec![f64::NAN; stack.count]);
     if !stack.is_empty() {
         let source = Source::new(a.view().into_dyn());
-        let check = opts.check_finite;
+        // The kernel checks finiteness itself, across a block of matrices at once.
+        let check = opts.check_finite && !prepared.checks_finite();
         invert_stack(
             &prepared,
             &stack,
@@ -103,7 +105,7 @@ where
     if !stack.is_empty() {
         let prepared = Prepared::new::<T>(&stack, opts)?;
         let failures = FirstFailure::new();
-        let check = opts.check_finite;
+        let check = opts.check_finite && !prepared.checks_finite();
         invert_stack(
             &prepared,
             &stack,
@@ -131,13 +133,21 @@ pub(crate) enum Route {
     Getri,
     /// getrf on a copy, then getrs on the identity in the output slot.
     Getrs,
+    /// The own batched kernel (`kernels`), blocks of matrices at once; LAPACK
+    /// getrf + getri for the rare matrix the kernel hands back.
+    Kernel,
 }
 
 impl Route {
-    fn choose(method: Method) -> Self {
+    /// The route for `method` on matrices of type `T` and order `n`: the own kernel
+    /// wherever it exists, else getri.
+    fn choose<T: Scalar>(method: Method, n: usize) -> Self {
+        let kernel = kernels::has_kernel::<T>(n);
         match method {
             Method::Getrs => Route::Getrs,
-            Method::Auto | Method::Getri => Route::Getri,
+            Method::Getri => Route::Getri,
+            Method::Auto | Method::Kernel if kernel => Route::Kernel,
+            Method::Auto | Method::Kernel => Route::Getri,
         }
     }
 }
@@ -151,14 +161,19 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
+    /// Whether the route checks finiteness itself (so `load` need not).
+    pub(crate) fn checks_finite(&self) -> bool {
+        self.route == Route::Kernel
+    }
+
     /// Checks every size LAPACK will be given (`n`, `lwork`) and plans the batch.
     ///
     /// # Errors
     /// [`LinAlgError::TooLarge`] when a size does not fit LAPACK's 32-bit integer.
     pub(crate) fn new<T: Scalar>(stack: &Stack, opts: &InvOptions) -> Result<Self, LinAlgError> {
-        let route = Route::choose(opts.method);
+        let route = Route::choose::<T>(opts.method, stack.n);
         // One workspace query per call, not per matrix.
-        let lwork = if route == Route::Getri && !stack.is_empty() {
+        let lwork = if route != Route::Getrs && !stack.is_empty() {
             let lwork = T::getri_lwork(stack.n)?;
             lapack_int(lwork, "lwork")?;
             lwork
@@ -213,6 +228,9 @@ pub(crate) fn invert_stack<T: Scalar>(
     plan.run(
         groups,
         |((start, part), mut rcond_part): ((usize, &mut [T]), Option<&mut [f64]>)| {
+            if route == Route::Kernel {
+                return kernel_group(n, lwork, start, part, load, opts, failures, rcond_part);
+            }
             let mut ws = Workspace {
                 ipiv: vec![0; n],
                 work: vec![T::zero(); lwork],
@@ -247,6 +265,123 @@ pub(crate) fn invert_stack<T: Scalar>(
     );
 }
 
+/// The kernel route over one group (`part`, its first matrix numbered `start`):
+/// blocks of [`kernels::BLOCK`] matrices are loaded, inverted together and then
+/// checked in C order, with the same failure rules as the LAPACK loop.
+///
+/// When `rcond` is asked for, it is LAPACK's estimate (`getrf` + `gecon` on a copy
+/// of each matrix), so asking for it never changes the inverse.
+#[allow(clippy::too_many_arguments)]
+fn kernel_group<T: Scalar>(
+    n: usize,
+    lwork: usize,
+    start: usize,
+    part: &mut [T],
+    load: &(dyn Fn(usize, &mut [T]) -> bool + Sync),
+    opts: &InvOptions,
+    failures: &FirstFailure,
+    mut rcond: Option<&mut [f64]>,
+) {
+    let nn = n * n;
+    let mut kernel = kernels::Workspace::<T>::new(n, opts.check_finite);
+    // LAPACK's workspace, for matrices the kernel hands back and for rcond.
+    let mut lapack: Option<Workspace<T>> = None;
+    let mut lapack_ws = || Workspace {
+        ipiv: vec![0; n],
+        work: vec![T::zero(); lwork],
+        lu: vec![T::zero(); if opts.needs_rcond() { nn } else { 0 }],
+    };
+    // The block's matrices as loaded, for rcond.
+    let mut saved = vec![
+        T::zero();
+        if opts.needs_rcond() {
+            nn * kernels::BLOCK
+        } else {
+            0
+        }
+    ];
+    for (b, block) in part.chunks_mut(nn * kernels::BLOCK).enumerate() {
+        let first = start + b * kernels::BLOCK;
+        if failures.is_past(first) {
+            break;
+        }
+        let mut finite = [true; kernels::BLOCK];
+        for (k, slot) in block.chunks_exact_mut(nn).enumerate() {
+            finite[k] = load(first + k, slot);
+        }
+        if !saved.is_empty() {
+            saved[..block.len()].copy_from_slice(block);
+        }
+        let status = kernel.invert_block(block);
+        for (k, slot) in block.chunks_exact_mut(nn).enumerate() {
+            let (result, rc) = match status[k] {
+                _ if !finite[k] => (Err(LinAlgError::NonFinite { batch: Vec::new() }), f64::NAN),
+                LaneStatus::Ok if saved.is_empty() => continue,
+                LaneStatus::Ok => {
+                    let ws = lapack.get_or_insert_with(&mut lapack_ws);
+                    ws.lu.copy_from_slice(&saved[k * nn..(k + 1) * nn]);
+                    lapack_rcond(n, ws, opts)
+                }
+                LaneStatus::NonFinite => {
+                    (Err(LinAlgError::NonFinite { batch: Vec::new() }), f64::NAN)
+                }
+                LaneStatus::Singular(pivot) => (
+                    Err(LinAlgError::Singular {
+                        batch: Vec::new(),
+                        pivot,
+                    }),
+                    0.0,
+                ),
+                LaneStatus::Fallback => {
+                    let ws = lapack.get_or_insert_with(&mut lapack_ws);
+                    invert_one(n, slot, ws, Route::Getri, opts)
+                }
+            };
+            if let Some(r) = rcond.as_deref_mut() {
+                r[b * kernels::BLOCK + k] = rc;
+            }
+            if let Err(e) = result {
+                failures.record(first + k, e);
+                if failures.stops() {
+                    return;
+                }
+                slot.fill(T::nan());
+            }
+        }
+    }
+}
+
+/// LAPACK's rcond estimate of the matrix in `ws.lu` (destroyed), and the
+/// `IllConditioned` error when it is below the threshold asked for.
+fn lapack_rcond<T: Scalar>(
+    n: usize,
+    ws: &mut Workspace<T>,
+    opts: &InvOptions,
+) -> (Result<(), LinAlgError>, f64) {
+    let estimate = T::lange(Norm::Inf, n, &ws.lu).and_then(|anorm| {
+        match T::getrf(n, &mut ws.lu, &mut ws.ipiv) {
+            // The kernel found no zero pivot; LAPACK's rounding did: rcond is 0.
+            Err(LinAlgError::Singular { .. }) => Ok(0.0),
+            Err(e) => Err(e),
+            Ok(()) => T::gecon(Norm::Inf, n, &ws.lu, anorm),
+        }
+    });
+    match estimate {
+        Err(e) => (Err(e), f64::NAN),
+        Ok(rc) => match opts.rcond_threshold {
+            // A NaN estimate is not below any threshold, so it is not rejected.
+            Some(threshold) if rc < threshold => (
+                Err(LinAlgError::IllConditioned {
+                    batch: Vec::new(),
+                    rcond: rc,
+                }),
+                rc,
+            ),
+            _ => (Ok(()), rc),
+        },
+    }
+}
+
 /// Inverts one C-order matrix in place; returns the outcome and the estimated
 /// rcond (NaN when not asked for, 0 for an exactly singular matrix).
 ///
@@ -268,7 +403,7 @@ fn invert_one<T: Scalar>(
         f64::NAN
     };
     let factored = match route {
-        Route::Getri => T::getrf(n, slot, &mut ws.ipiv),
+        Route::Getri | Route::Kernel => T::getrf(n, slot, &mut ws.ipiv),
         Route::Getrs => {
             ws.lu.copy_from_slice(slot);
             T::getrf(n, &mut ws.lu, &mut ws.ipiv)
@@ -284,7 +419,7 @@ fn invert_one<T: Scalar>(
     }
     let mut rc = f64::NAN;
     if opts.needs_rcond() {
-        let lu: &[T] = if route == Route::Getri { slot } else { &ws.lu };
+        let lu: &[T] = if route == Route::Getrs { &ws.lu } else { slot };
         rc = match T::gecon(Norm::Inf, n, lu, anorm) {
             Ok(x) => x,
             Err(e) => return (Err(e), f64::NAN),
@@ -303,7 +438,7 @@ fn invert_one<T: Scalar>(
         }
     }
     let inverted = match route {
-        Route::Getri => T::getri(n, slot, &ws.ipiv, &mut ws.work),
+        Route::Getri | Route::Kernel => T::getri(n, slot, &ws.ipiv, &mut ws.work),
         Route::Getrs => {
             slot.fill(T::zero());
             for d in slot.iter_mut().step_by(n + 1) {

@@ -95,6 +95,7 @@ mod det;
 mod error;
 mod ext;
 mod inv;
+mod kernels;
 mod lapack;
 mod layout;
 mod lu;

@@ -109,7 +109,9 @@ pub enum Threads {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Method {
-    /// The fastest measured route for this element type, size and backend.
+    /// The fastest measured route for this element type, size and backend: the
+    /// own batched kernel ([`Method::Kernel`]) where one exists, else LAPACK
+    /// `getrf` + `getri`.
     #[default]
     Auto,
     /// LAPACK `getrf` + `getri` (forces the LAPACK path).
@@ -117,4 +119,15 @@ pub enum Method {
     /// LAPACK `getrf`, then `getrs` on the identity, as NumPy does (forces the
     /// LAPACK path).
     Getrs,
+    /// This crate's own kernel: Gauss–Jordan elimination with LAPACK's partial
+    /// pivoting, vectorised across the batch (one matrix per SIMD lane). Same
+    /// pivots, same `Singular` step and same acceptance-test accuracy as LAPACK.
+    ///
+    /// It exists for real matrices (`f32`, `f64` and integers) of order 1 to 64;
+    /// complex matrices and larger orders fall back to [`Method::Getri`], as does
+    /// any single matrix whose pivot is too small for the kernel's reciprocal
+    /// (below the smallest normal number). When `rcond` is asked for, it is
+    /// LAPACK's estimate (`getrf` + `gecon` on a copy), so the inverse is the same
+    /// with or without it.
+    Kernel,
 }

@@ -434,6 +434,7 @@ impl_lapack!(
     gecon_real_work = false
 );
 
+pub(crate) mod simd;
 mod threads;
 pub(crate) mod vendor;
 

@@ -1,0 +1,489 @@
+//! In-place Gauss–Jordan inversion with partial pivoting, vectorised across the
+//! batch: `L` matrices at once, one per SIMD lane.
+//!
+//! The block holds the matrices in structure-of-arrays form, `a[e][lane]`, with
+//! `e = c * n + r` the column-major position of `M[r][c]`. `M` is what LAPACK would
+//! factor: the C-order output slot read column-major. Every per-lane decision
+//! (pivot row, row and column interchanges, zero pivots) is a compare and a select,
+//! never a branch, so the compiler turns each lane loop into one vector
+//! instruction.
+//!
+//! Step `k` is LU's step `k` with the eliminations above the pivot added:
+//! the pivot is the first row of largest `|M[i][k]|`, `i >= k` (LAPACK's
+//! `i?amax`), the multipliers are `M[i][k] * (1 / pivot)` as in `?getf2`, and the
+//! rows below the pivot are updated exactly as LU updates them. The pivots are
+//! therefore those of LAPACK's unblocked LU, and an exactly zero pivot is met at
+//! the same step. After the last step the column interchanges are undone in
+//! reverse order. Cost: `n³` multiply-subtracts per matrix, as `getrf` + `getri`.
+//!
+//! A pivot whose modulus is below the smallest normal number (but not zero)
+//! would overflow `1 / pivot`; such lanes are flagged so that the caller can
+//! invert those matrices with LAPACK, which divides instead.
+
+use num_traits::{Float, NumCast, Zero};
+
+use crate::scalar::Scalar;
+
+/// What the kernel found for one lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LaneStatus {
+    /// Inverted.
+    Ok,
+    /// The matrix holds NaN or ±inf (when asked to check).
+    NonFinite,
+    /// The pivot of this 0-based step is exactly zero (the first such step).
+    Singular(usize),
+    /// A pivot was too small for `1 / pivot`: left to LAPACK.
+    Fallback,
+}
+
+/// `i` as a lane value (exact for every matrix order this kernel takes).
+#[inline(always)]
+pub(crate) fn index_value<T: Scalar>(i: usize) -> T {
+    T::from_real(<T::Real as NumCast>::from(i).expect("a small index is a float"))
+}
+
+// Lane-wise operations on `[T; L]`, each a loop the compiler turns into one
+// vector instruction (kept separate so that no loop mixes types or branches).
+
+#[inline(always)]
+fn splat<T: Copy, const L: usize>(x: T) -> [T; L] {
+    [x; L]
+}
+
+#[inline(always)]
+fn mul<T: Scalar, const L: usize>(a: [T; L], b: [T; L]) -> [T; L] {
+    let mut r = a;
+    for l in 0..L {
+        r[l] = a[l] * b[l];
+    }
+    r
+}
+
+/// `a - b * c`.
+#[inline(always)]
+fn mul_sub<T: Scalar, const L: usize>(a: [T; L], b: [T; L], c: [T; L]) -> [T; L] {
+    let mut r = a;
+    for l in 0..L {
+        r[l] = a[l] - b[l] * c[l];
+    }
+    r
+}
+
+#[inline(always)]
+fn neg<T: Scalar, const L: usize>(a: [T; L]) -> [T; L] {
+    let mut r = a;
+    for l in 0..L {
+        r[l] = -a[l];
+    }
+    r
+}
+
+#[inline(always)]
+fn recip<T: Scalar, const L: usize>(a: [T; L]) -> [T; L] {
+    let mut r = a;
+    for l in 0..L {
+        r[l] = T::one() / a[l];
+    }
+    r
+}
+
+#[inline(always)]
+fn modulus<T: Scalar, const L: usize>(a: [T; L]) -> [T::Real; L] {
+    let mut r = [<T::Real as Zero>::zero(); L];
+    for l in 0..L {
+        r[l] = a[l].modulus();
+    }
+    r
+}
+
+/// Per lane: `x` where `a > b`, else `y`.
+#[inline(always)]
+fn select_gt<R: PartialOrd + Copy, T: Copy, const L: usize>(
+    a: [R; L],
+    b: [R; L],
+    x: [T; L],
+    y: [T; L],
+) -> [T; L] {
+    let mut r = y;
+    for l in 0..L {
+        r[l] = if a[l] > b[l] { x[l] } else { y[l] };
+    }
+    r
+}
+
+/// Per lane: `x` where `a == b`, else `y`.
+#[inline(always)]
+fn select_eq<R: PartialEq + Copy, T: Copy, const L: usize>(
+    a: [R; L],
+    b: [R; L],
+    x: [T; L],
+    y: [T; L],
+) -> [T; L] {
+    let mut r = y;
+    for l in 0..L {
+        r[l] = if a[l] == b[l] { x[l] } else { y[l] };
+    }
+    r
+}
+
+/// Per lane: swaps `x` and `y` where `p == q`.
+#[inline(always)]
+fn swap_where<T: Scalar, const L: usize>(p: [T; L], q: [T; L], x: &mut [T; L], y: &mut [T; L]) {
+    let (u, v) = (*x, *y);
+    *x = select_eq(p, q, v, u);
+    *y = select_eq(p, q, u, v);
+}
+
+/// Whether every lane of `a` equals `b`.
+#[inline(always)]
+fn all_eq<T: Scalar, const L: usize>(a: [T; L], b: T) -> bool {
+    let mut r = true;
+    for x in a {
+        r &= x == b;
+    }
+    r
+}
+
+/// Inverts the `L` matrices of `a` (`n * n` lane vectors, column-major) in place.
+///
+/// `piv` is scratch of `n` lane vectors (the row interchanges), `idx[i]` is
+/// `index_value(i)` for `i <= n`. Returns each lane's status.
+#[inline(always)]
+pub(crate) fn invert<T: Scalar, const L: usize>(
+    n: usize,
+    a: &mut [[T; L]],
+    piv: &mut [[T; L]],
+    idx: &[T],
+    probe: [T::Real; L],
+) -> [LaneStatus; L] {
+    assert!(n > 0 && a.len() == n * n && piv.len() == n && idx.len() > n);
+    let none = splat(idx[n]);
+    let zero = splat(<T::Real as Zero>::zero());
+    // First zero pivot per lane (`idx[n]` while there is none), and the smallest
+    // nonzero pivot modulus (compared with `sfmin` at the end).
+    let mut first_zero = none;
+    let mut smallest = splat(<T::Real as Float>::infinity());
+    for k in 0..n {
+        let (left, rest) = a.split_at_mut(k * n);
+        let (colk, right) = rest.split_at_mut(n);
+
+        // Pivot row per lane: the first index of the largest modulus.
+        let mut best = modulus(colk[k]);
+        let mut p = splat(idx[k]);
+        for (r, &x) in colk.iter().enumerate().skip(k + 1) {
+            let v = modulus(x);
+            p = select_gt(v, best, splat(idx[r]), p);
+            best = select_gt(v, best, v, best);
+        }
+        piv[k] = p;
+
+        // Interchange rows k and p in every column (skipped when no lane pivots).
+        if !all_eq(p, idx[k]) {
+            for col in left.chunks_exact_mut(n).chain(std::iter::once(&mut *colk)) {
+                swap_rows(col, k, p, idx);
+            }
+            for col in right.chunks_exact_mut(n) {
+                swap_rows(col, k, p, idx);
+            }
+        }
+
+        // The pivot: note zero and small ones, then take its reciprocal.
+        first_zero = select_eq(
+            best,
+            zero,
+            select_eq(first_zero, none, splat(idx[k]), first_zero),
+            first_zero,
+        );
+        smallest = select_gt(
+            smallest,
+            best,
+            select_eq(best, zero, smallest, best),
+            smallest,
+        );
+        let rp = recip(colk[k]);
+
+        // Multipliers M[i][k] / pivot, 0 at the pivot row so that the update
+        // below leaves that row alone.
+        for x in colk.iter_mut() {
+            *x = mul(*x, rp);
+        }
+        colk[k] = splat(T::zero());
+
+        // Every other column: M[i][j] -= m_i M[k][j], then the pivot row / pivot.
+        for col in left.chunks_exact_mut(n).chain(right.chunks_exact_mut(n)) {
+            let pk = col[k];
+            for (x, &m) in col.iter_mut().zip(colk.iter()) {
+                *x = mul_sub(*x, m, pk);
+            }
+            col[k] = mul(pk, rp);
+        }
+
+        // Column k becomes -m_i, and 1 / pivot on the diagonal.
+        for x in colk.iter_mut() {
+            *x = neg(*x);
+        }
+        colk[k] = rp;
+    }
+
+    // Undo the row interchanges as column interchanges, last one first.
+    for k in (0..n.saturating_sub(1)).rev() {
+        let p = piv[k];
+        if all_eq(p, idx[k]) {
+            continue;
+        }
+        let (left, right) = a.split_at_mut((k + 1) * n);
+        let colk = &mut left[k * n..];
+        for (j, colj) in right.chunks_exact_mut(n).enumerate() {
+            let j = splat(idx[k + 1 + j]);
+            for (x, y) in colk.iter_mut().zip(colj.iter_mut()) {
+                swap_where(p, j, x, y);
+            }
+        }
+    }
+
+    lane_status(n, first_zero, none, smallest, probe, idx)
+}
+
+/// Per lane, `0` when every value of `cols` is finite, NaN otherwise: the sum of
+/// `x * 0`, one chain per column so that the additions overlap.
+#[inline(always)]
+pub(crate) fn finite_probe<'c, T: Scalar, const L: usize>(
+    cols: impl Iterator<Item = &'c [[T; L]]>,
+) -> [T::Real; L] {
+    let zero = splat(<T::Real as Zero>::zero());
+    let mut total = zero;
+    for col in cols {
+        let mut acc = zero;
+        for x in col {
+            for l in 0..L {
+                acc[l] = acc[l] + x[l].finite_probe();
+            }
+        }
+        for l in 0..L {
+            total[l] = total[l] + acc[l];
+        }
+    }
+    total
+}
+
+/// The per-lane bookkeeping of [`step`] for a compile-time order `N`.
+pub(crate) struct FixedState<T: Scalar, const N: usize, const L: usize> {
+    /// Each step's pivot row per lane.
+    pub piv: [[T; L]; N],
+    /// The first zero pivot step per lane (`idx[N]` while there is none).
+    first_zero: [T; L],
+    /// The smallest nonzero pivot modulus per lane.
+    smallest: [T::Real; L],
+    /// `0` per lane when every input value is finite (see [`finite_probe`]).
+    pub probe: [T::Real; L],
+}
+
+impl<T: Scalar, const N: usize, const L: usize> FixedState<T, N, L> {
+    #[inline(always)]
+    pub(crate) fn new(idx: &[T]) -> Self {
+        FixedState {
+            piv: [splat(T::zero()); N],
+            first_zero: splat(idx[N]),
+            smallest: splat(<T::Real as Float>::infinity()),
+            probe: splat(<T::Real as Zero>::zero()),
+        }
+    }
+
+    /// Each lane's status once every step has run.
+    #[inline(always)]
+    pub(crate) fn status(&self, idx: &[T]) -> [LaneStatus; L] {
+        lane_status(
+            N,
+            self.first_zero,
+            splat(idx[N]),
+            self.smallest,
+            self.probe,
+            idx,
+        )
+    }
+}
+
+/// Step `k` of [`invert`] for a compile-time order `N` (the column interchanges
+/// are left to the caller: see [`column_order`]). Called with a literal `k`, so
+/// that every loop has constant bounds and unrolls.
+#[inline(always)]
+pub(crate) fn step<T: Scalar, const N: usize, const L: usize>(
+    a: &mut [[[T; L]; N]; N],
+    k: usize,
+    st: &mut FixedState<T, N, L>,
+    idx: &[T],
+) {
+    let zero = splat(<T::Real as Zero>::zero());
+    let mut best = modulus(a[k][k]);
+    let mut p = splat(idx[k]);
+    for r in k + 1..N {
+        let v = modulus(a[k][r]);
+        p = select_gt(v, best, splat(idx[r]), p);
+        best = select_gt(v, best, v, best);
+    }
+    st.piv[k] = p;
+    if k + 1 < N && !all_eq(p, idx[k]) {
+        for col in a.iter_mut() {
+            let (head, tail) = col.split_at_mut(k + 1);
+            for (r, y) in tail.iter_mut().enumerate() {
+                swap_where(p, splat(idx[k + 1 + r]), &mut head[k], y);
+            }
+        }
+    }
+    st.first_zero = select_eq(
+        best,
+        zero,
+        select_eq(st.first_zero, splat(idx[N]), splat(idx[k]), st.first_zero),
+        st.first_zero,
+    );
+    st.smallest = select_gt(
+        st.smallest,
+        best,
+        select_eq(best, zero, st.smallest, best),
+        st.smallest,
+    );
+    let rp = recip(a[k][k]);
+    let mut m = [splat(T::zero()); N];
+    for i in 0..N {
+        if i != k {
+            m[i] = mul(a[k][i], rp);
+        }
+    }
+    for (c, col) in a.iter_mut().enumerate() {
+        if c == k {
+            continue;
+        }
+        let pk = col[k];
+        for (i, (x, &mi)) in col.iter_mut().zip(m.iter()).enumerate() {
+            if i != k {
+                *x = mul_sub(*x, mi, pk);
+            }
+        }
+        col[k] = mul(pk, rp);
+    }
+    for i in 0..N {
+        a[k][i] = if i == k { rp } else { neg(m[i]) };
+    }
+}
+
+/// For lane `l`, the column of the eliminated block that is column `j` of the
+/// inverse: the row interchanges `piv` undone as column interchanges, last
+/// first. Applied when the lanes are scattered, so it costs no blends.
+#[inline(always)]
+pub(crate) fn column_order<T: Scalar, const N: usize, const L: usize>(
+    piv: &[[T; L]; N],
+    l: usize,
+    idx: &[T],
+) -> [usize; N] {
+    let mut order = [0; N];
+    for (j, o) in order.iter_mut().enumerate() {
+        *o = j;
+    }
+    for k in (0..N.saturating_sub(1)).rev() {
+        let p = piv[k][l];
+        if p != idx[k] {
+            let q = (k + 1..N)
+                .find(|&q| idx[q] == p)
+                .expect("a pivot row is an index below n");
+            order.swap(k, q);
+        }
+    }
+    order
+}
+
+/// Each lane's status from the first zero pivot step and the smallest nonzero pivot.
+#[inline(always)]
+fn lane_status<T: Scalar, const L: usize>(
+    n: usize,
+    first_zero: [T; L],
+    none: [T; L],
+    smallest: [T::Real; L],
+    probe: [T::Real; L],
+    idx: &[T],
+) -> [LaneStatus; L] {
+    let sfmin = <T::Real as Float>::min_positive_value();
+    let zero = <T::Real as Zero>::zero();
+    let mut status = [LaneStatus::Ok; L];
+    for l in 0..L {
+        if probe[l] != zero {
+            status[l] = LaneStatus::NonFinite;
+        } else if smallest[l] < sfmin {
+            status[l] = LaneStatus::Fallback;
+        } else if first_zero[l] != none[l] {
+            let k = idx[..n]
+                .iter()
+                .position(|&v| v == first_zero[l])
+                .expect("a recorded pivot step is below n");
+            status[l] = LaneStatus::Singular(k);
+        }
+    }
+    status
+}
+
+/// Interchanges, in each lane, entry `k` of `col` with entry `p[lane]` (`>= k`).
+#[inline(always)]
+fn swap_rows<T: Scalar, const L: usize>(col: &mut [[T; L]], k: usize, p: [T; L], idx: &[T]) {
+    let (head, tail) = col.split_at_mut(k + 1);
+    let xk = &mut head[k];
+    for (r, y) in tail.iter_mut().enumerate() {
+        swap_where(p, splat(idx[k + 1 + r]), xk, y);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idx(n: usize) -> Vec<f64> {
+        (0..=n).map(index_value).collect()
+    }
+
+    /// One lane: column-major `m` (n×n) inverted.
+    fn invert_one(n: usize, m: &[f64]) -> (Vec<f64>, LaneStatus) {
+        let mut a: Vec<[f64; 1]> = m.iter().map(|&x| [x]).collect();
+        let mut piv = vec![[0.0; 1]; n];
+        let s = invert::<f64, 1>(n, &mut a, &mut piv, &idx(n), [0.0]);
+        (a.into_iter().map(|[x]| x).collect(), s[0])
+    }
+
+    #[test]
+    fn two_by_two_with_a_row_interchange() {
+        // M = [[1, 2], [3, 4]] column-major; inverse [[-2, 1], [1.5, -0.5]].
+        let (x, s) = invert_one(2, &[1.0, 3.0, 2.0, 4.0]);
+        assert_eq!(s, LaneStatus::Ok);
+        let expect = [-2.0, 1.5, 1.0, -0.5];
+        for (a, b) in x.iter().zip(expect) {
+            assert!((a - b).abs() < 1e-15, "{x:?}");
+        }
+    }
+
+    #[test]
+    fn zero_pivots_are_reported_at_lapacks_step() {
+        // Second column of M a multiple of the first: U[1][1] = 0.
+        let (_, s) = invert_one(2, &[1.0, 2.0, 2.0, 4.0]);
+        assert_eq!(s, LaneStatus::Singular(1));
+        // First column zero.
+        let (_, s) = invert_one(3, &[0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 7.0]);
+        assert_eq!(s, LaneStatus::Singular(0));
+    }
+
+    #[test]
+    fn subnormal_pivots_fall_back() {
+        let (_, s) = invert_one(1, &[1e-310]);
+        assert_eq!(s, LaneStatus::Fallback);
+        let (x, s) = invert_one(1, &[1e-300]);
+        assert_eq!(s, LaneStatus::Ok);
+        assert_eq!(x[0], 1.0 / 1e-300);
+    }
+
+    #[test]
+    fn lanes_pivot_independently() {
+        // Lane 0: identity; lane 1: the permutation [[0, 1], [1, 0]].
+        let mut a = vec![[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]];
+        let mut piv = vec![[0.0; 2]; 2];
+        let s = invert::<f64, 2>(2, &mut a, &mut piv, &idx(2), [0.0; 2]);
+        assert_eq!(s, [LaneStatus::Ok; 2]);
+        assert_eq!(a, vec![[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]]);
+    }
+}

@@ -1,0 +1,279 @@
+//! Own kernels for stacks of small real matrices, vectorised across the batch.
+//!
+//! LAPACK's per-call overhead (argument checks, workspace logic, unblocked code
+//! paths written for one matrix) dominates below n ≈ 32–64. Here a block of
+//! [`BLOCK`] matrices is gathered into structure-of-arrays form (one matrix per
+//! SIMD lane), inverted by [Gauss–Jordan elimination with partial
+//! pivoting](gauss_jordan) in registers or L1, and scattered back: no call
+//! overhead, no pivot bookkeeping per matrix, no per-matrix allocation.
+//!
+//! | n | kernel |
+//! |---|---|
+//! | 1 ..= [`UNROLLED_MAX`] | the elimination with `n` a compile-time constant, fully unrolled: for n = 1, 2, 3 this *is* the closed form, in LU form (no determinant, so no overflow at 1e200 and no absolute threshold) |
+//! | `UNROLLED_MAX` < n ..= [`MAX_N`] | the same code with `n` at run time and a per-thread workspace |
+//! | above, or complex | LAPACK (`getrf` + `getri`) |
+//!
+//! Lanes: 4 for `f64`, 8 for `f32` (one 256-bit register each), compiled for AVX2
+//! when the CPU has it (see `lapack::simd`), else for the baseline instruction set.
+//!
+//! Complex matrices go to LAPACK: they are 2–4× more work per element, LAPACK's
+//! overhead matters less, and the complex division and pivot modulus (`|re| + |im|`
+//! in LAPACK) would need care to match LAPACK's results.
+//!
+//! Semantics are LAPACK's: the same pivots (first largest modulus, reciprocal
+//! multipliers), an exactly zero pivot is `Singular` at the same step, and a
+//! pivot too small for a reciprocal sends that matrix to LAPACK.
+
+mod gauss_jordan;
+
+use crate::lapack::simd::{self, Vectorised};
+use crate::scalar::Scalar;
+
+pub(crate) use gauss_jordan::LaneStatus;
+use gauss_jordan::{column_order, finite_probe, index_value, invert, step, FixedState};
+
+/// Matrices handled per call of [`Workspace::invert_block`].
+pub(crate) const BLOCK: usize = 8;
+
+/// Largest order with a fully unrolled kernel.
+pub(crate) const UNROLLED_MAX: usize = 8;
+
+/// Largest order the kernels take (the measured crossover with LAPACK).
+pub(crate) const MAX_N: usize = 64;
+
+/// Whether matrices of type `T` and order `n` have an own kernel.
+pub(crate) fn has_kernel<T: Scalar>(n: usize) -> bool {
+    !T::IS_COMPLEX && (1..=MAX_N).contains(&n)
+}
+
+/// One worker's scratch for the kernels of order `n`: a few kilobytes for the
+/// unrolled sizes (kept on the stack), `BLOCK n²` elements above.
+pub(crate) struct Workspace<T> {
+    n: usize,
+    check_finite: bool,
+    idx: Vec<T>,
+    a4: Vec<[T; 4]>,
+    a8: Vec<[T; 8]>,
+    piv4: Vec<[T; 4]>,
+    piv8: Vec<[T; 8]>,
+}
+
+impl<T: Scalar> Workspace<T> {
+    /// Scratch for order `n` (`has_kernel::<T>(n)` must hold); with `check_finite`,
+    /// matrices holding NaN or ±inf get the status `NonFinite`.
+    pub(crate) fn new(n: usize, check_finite: bool) -> Self {
+        debug_assert!(has_kernel::<T>(n));
+        let dynamic = n > UNROLLED_MAX;
+        let (nn4, nn8) = match (dynamic, lanes::<T>()) {
+            (false, _) => (0, 0),
+            (true, 4) => (n * n, 0),
+            (true, _) => (0, n * n),
+        };
+        Workspace {
+            n,
+            check_finite,
+            idx: (0..=n).map(index_value).collect(),
+            a4: vec![[T::zero(); 4]; nn4],
+            a8: vec![[T::zero(); 8]; nn8],
+            piv4: vec![[T::zero(); 4]; if nn4 > 0 { n } else { 0 }],
+            piv8: vec![[T::zero(); 8]; if nn8 > 0 { n } else { 0 }],
+        }
+    }
+
+    /// Inverts the matrices of `block` (at most [`BLOCK`] C-order `n×n` slots, one
+    /// after another) in place. A matrix whose status is not `Ok` is left as it
+    /// was; its status says why (`Singular` at the pivot LAPACK's `getrf` would
+    /// report, or `Fallback`: to be inverted by LAPACK).
+    pub(crate) fn invert_block(&mut self, block: &mut [T]) -> [LaneStatus; BLOCK] {
+        let nn = self.n * self.n;
+        let count = block.len() / nn;
+        debug_assert!(count <= BLOCK && block.len() == count * nn);
+        let mut status = [LaneStatus::Ok; BLOCK];
+        if lanes::<T>() == 4 {
+            for (s, part) in status.chunks_exact_mut(4).zip(block.chunks_mut(4 * nn)) {
+                s.copy_from_slice(&self.lanes::<4>(part));
+            }
+        } else {
+            for (s, part) in status.chunks_exact_mut(8).zip(block.chunks_mut(8 * nn)) {
+                s.copy_from_slice(&self.lanes::<8>(part));
+            }
+        }
+        status
+    }
+
+    /// Up to `L` matrices through the kernel for this `n`.
+    #[inline]
+    fn lanes<const L: usize>(&mut self, part: &mut [T]) -> [LaneStatus; L] {
+        macro_rules! fixed {
+            ($($n:literal)*) => {
+                match self.n {
+                    $($n => {
+                        let mut job = Fixed::<T, L, $n> {
+                            part, idx: &self.idx, check_finite: self.check_finite,
+                            status: [LaneStatus::Ok; L],
+                        };
+                        simd::run(&mut job);
+                        return job.status;
+                    })*
+                    _ => {}
+                }
+            };
+        }
+        fixed!(1 2 3 4 5 6 7 8);
+        let (a, piv) = if L == 4 {
+            (as_lanes(&mut self.a4), as_lanes(&mut self.piv4))
+        } else {
+            (as_lanes(&mut self.a8), as_lanes(&mut self.piv8))
+        };
+        let (Some(a), Some(piv)) = (a, piv) else {
+            unreachable!("the workspace was sized for this type's lane count");
+        };
+        let mut job = Job::<T, L, 0> {
+            n: self.n,
+            check_finite: self.check_finite,
+            part,
+            a,
+            piv,
+            idx: &self.idx,
+            status: [LaneStatus::Ok; L],
+        };
+        simd::run(&mut job);
+        job.status
+    }
+}
+
+/// Lanes per vector for `T`: 256 bits.
+const fn lanes<T>() -> usize {
+    if std::mem::size_of::<T>() == 4 {
+        8
+    } else {
+        4
+    }
+}
+
+/// `v` as a slice of `[T; L]` when its arrays have exactly `L` lanes.
+#[allow(clippy::ptr_arg)] // the `Vec` itself is what `Any` can downcast
+fn as_lanes<T: 'static, const M: usize, const L: usize>(
+    v: &mut Vec<[T; M]>,
+) -> Option<&mut [[T; L]]> {
+    (v as &mut dyn std::any::Any)
+        .downcast_mut::<Vec<[T; L]>>()
+        .map(|v| v.as_mut_slice())
+}
+
+/// One kernel call for the compile-time order `N`: gather `part` into lanes,
+/// invert, scatter the good lanes back.
+struct Fixed<'a, T, const L: usize, const N: usize> {
+    part: &'a mut [T],
+    idx: &'a [T],
+    check_finite: bool,
+    status: [LaneStatus; L],
+}
+
+impl<T: Scalar, const L: usize, const N: usize> Vectorised for Fixed<'_, T, L, N> {
+    #[inline(always)]
+    fn run(&mut self) {
+        let nn = N * N;
+        let idx = self.idx;
+        let mut a = [[[T::zero(); L]; N]; N];
+        let count = self.part.len() / nn;
+        for (l, m) in self.part.chunks_exact(nn).enumerate() {
+            for (col, src) in a.iter_mut().zip(m.chunks_exact(N)) {
+                for (x, &v) in col.iter_mut().zip(src) {
+                    x[l] = v;
+                }
+            }
+        }
+        // Missing lanes get the identity, which inverts without incident.
+        for l in count..L {
+            for (c, col) in a.iter_mut().enumerate() {
+                for (r, x) in col.iter_mut().enumerate() {
+                    x[l] = if r == c { T::one() } else { T::zero() };
+                }
+            }
+        }
+        let mut st = FixedState::<T, N, L>::new(idx);
+        if self.check_finite {
+            st.probe = finite_probe(a.iter().map(|c| &c[..]));
+        }
+        macro_rules! steps {
+            ($($n:literal => [$($k:literal)*]),*) => {
+                match N {
+                    $($n => { $(step(&mut a, $k, &mut st, idx);)* })*
+                    _ => unreachable!("no unrolled kernel for this order"),
+                }
+            };
+        }
+        steps!(
+            1 => [0],
+            2 => [0 1],
+            3 => [0 1 2],
+            4 => [0 1 2 3],
+            5 => [0 1 2 3 4],
+            6 => [0 1 2 3 4 5],
+            7 => [0 1 2 3 4 5 6],
+            8 => [0 1 2 3 4 5 6 7]
+        );
+        self.status = st.status(idx);
+        for (l, m) in self.part.chunks_exact_mut(nn).enumerate() {
+            if self.status[l] == LaneStatus::Ok {
+                let order = column_order(&st.piv, l, idx);
+                for (&c, dst) in order.iter().zip(m.chunks_exact_mut(N)) {
+                    for (x, v) in a[c].iter().zip(dst) {
+                        *v = x[l];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One kernel call: gather `part` into lanes, invert, scatter the good lanes back.
+/// `N` is the order when it is a compile-time constant (unrolled), 0 otherwise.
+struct Job<'a, T, const L: usize, const N: usize> {
+    n: usize,
+    check_finite: bool,
+    part: &'a mut [T],
+    a: &'a mut [[T; L]],
+    piv: &'a mut [[T; L]],
+    idx: &'a [T],
+    status: [LaneStatus; L],
+}
+
+impl<T: Scalar, const L: usize, const N: usize> Vectorised for Job<'_, T, L, N> {
+    #[inline(always)]
+    fn run(&mut self) {
+        let n = if N > 0 { N } else { self.n };
+        let nn = n * n;
+        let a = &mut self.a[..nn];
+        let count = self.part.len() / nn;
+        for (l, m) in self.part.chunks_exact(nn).enumerate() {
+            for (x, &v) in a.iter_mut().zip(m) {
+                x[l] = v;
+            }
+        }
+        // Missing lanes get the identity, which inverts without incident.
+        for l in count..L {
+            for (e, x) in a.iter_mut().enumerate() {
+                x[l] = if e % (n + 1) == 0 {
+                    T::one()
+                } else {
+                    T::zero()
+                };
+            }
+        }
+        let probe = if self.check_finite {
+            finite_probe(a.chunks_exact(n))
+        } else {
+            [<T::Real as num_traits::Zero>::zero(); L]
+        };
+        self.status = invert(n, a, &mut self.piv[..n], &self.idx[..=n], probe);
+        for (l, m) in self.part.chunks_exact_mut(nn).enumerate() {
+            if self.status[l] == LaneStatus::Ok {
+                for (&x, v) in a.iter().zip(m.iter_mut()) {
+                    *v = x[l];
+                }
+            }
+        }
+    }
+}
