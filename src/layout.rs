@@ -55,10 +55,13 @@ pub(crate) fn square_stack(shape: &[usize]) -> Result<Stack, LinAlgError> {
     if rows != cols {
         return Err(LinAlgError::NotSquare { rows, cols });
     }
-    lapack_int(rows, "n")?;
     let batch = shape[..ndim - 2].to_vec();
     // Any array's element count fits isize, so its batch count does too.
-    let count = batch.iter().product();
+    let count: usize = batch.iter().product();
+    if count > 0 {
+        // An empty batch returns at once, whatever n: LAPACK never sees it.
+        lapack_int(rows, "n")?;
+    }
     if rows > 0 && count > 0 && rows.checked_mul(rows).is_none() {
         return Err(LinAlgError::TooLarge {
             what: "n * n",
@@ -227,6 +230,8 @@ mod tests {
             square_stack(&[1 << 31, 1 << 31]),
             Err(LinAlgError::TooLarge { what: "n", .. })
         ));
+        // An empty batch never reaches LAPACK, so its n is not LAPACK's business.
+        assert_eq!(square_stack(&[0, 1 << 31, 1 << 31]).unwrap().count, 0);
     }
 
     #[test]

@@ -276,3 +276,14 @@ fn sizes_past_lapack_or_memory_are_errors_before_allocating() {
         Err(LinAlgError::TooLarge { .. })
     ));
 }
+
+#[test]
+fn empty_batch_of_huge_matrices_is_empty() {
+    // NumPy returns an empty array for shape (0, n, n) whatever n; so do we.
+    let empty = ndarray::Array3::<f64>::zeros((0, 1, 1));
+    let shape = [0usize, 1 << 31, 1 << 31];
+    let view = empty.view().into_dyn();
+    let huge = view.broadcast(IxDyn(&shape)).unwrap();
+    let out = huge.inv().unwrap();
+    assert_eq!(out.shape(), &shape);
+}

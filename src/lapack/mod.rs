@@ -233,7 +233,10 @@ macro_rules! impl_lapack {
                 }
                 check_info(R, info)?;
                 let size = num_complex::ComplexFloat::re(query);
-                // The query returns a float; n is the documented minimum.
+                // The query returns a float; n is the documented minimum. From
+                // n >= 2^25 the vendor's own 32-bit `n * block` overflows and the
+                // query answers 0 or a negative number: the minimum n is then used
+                // (unblocked, still exact).
                 Ok((size as usize).max(n).max(1))
             }
 
@@ -434,7 +437,6 @@ impl_lapack!(
     gecon_real_work = false
 );
 
-pub(crate) mod simd;
 mod threads;
 pub(crate) mod vendor;
 
