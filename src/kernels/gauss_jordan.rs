@@ -20,7 +20,7 @@
 //! would overflow `1 / pivot`; such lanes are flagged so that the caller can
 //! invert those matrices with LAPACK, which divides instead.
 
-use num_traits::{Float, NumCast, Zero};
+use num_traits::{Float, NumCast, ToPrimitive, Zero};
 
 use crate::scalar::Scalar;
 
@@ -178,13 +178,17 @@ pub(crate) fn invert<T: Scalar, const L: usize>(
         }
         piv[k] = p;
 
-        // Interchange rows k and p in every column (skipped when no lane pivots).
-        if !all_eq(p, idx[k]) {
-            for col in left.chunks_exact_mut(n).chain(std::iter::once(&mut *colk)) {
-                swap_rows(col, k, p, idx);
-            }
-            for col in right.chunks_exact_mut(n) {
-                swap_rows(col, k, p, idx);
+        // Interchange rows k and p, lane by lane: n scalar swaps per lane that
+        // pivots, where blends would cost n (n - k) vector operations.
+        for (l, &pl) in p.iter().enumerate() {
+            if pl != idx[k] {
+                let q = pl.modulus().to_usize().expect("a pivot row is an index");
+                for col in left.chunks_exact_mut(n).chain(std::iter::once(&mut *colk)) {
+                    swap_lane(col, k, q, l);
+                }
+                for col in right.chunks_exact_mut(n) {
+                    swap_lane(col, k, q, l);
+                }
             }
         }
 
@@ -226,23 +230,37 @@ pub(crate) fn invert<T: Scalar, const L: usize>(
         colk[k] = rp;
     }
 
-    // Undo the row interchanges as column interchanges, last one first.
-    for k in (0..n.saturating_sub(1)).rev() {
-        let p = piv[k];
-        if all_eq(p, idx[k]) {
-            continue;
-        }
-        let (left, right) = a.split_at_mut((k + 1) * n);
-        let colk = &mut left[k * n..];
-        for (j, colj) in right.chunks_exact_mut(n).enumerate() {
-            let j = splat(idx[k + 1 + j]);
-            for (x, y) in colk.iter_mut().zip(colj.iter_mut()) {
-                swap_where(p, j, x, y);
-            }
-        }
-    }
-
+    // The row interchanges are undone as column interchanges by the caller
+    // (see `column_order_into`), when the lanes are scattered.
     lane_status(n, first_zero, none, smallest, probe, idx)
+}
+
+/// Swaps entries `k` and `q` of `col` in lane `l`.
+#[inline(always)]
+fn swap_lane<T: Copy, const L: usize>(col: &mut [[T; L]], k: usize, q: usize, l: usize) {
+    let t = col[k][l];
+    col[k][l] = col[q][l];
+    col[q][l] = t;
+}
+
+/// [`column_order`] for an order known at run time, into `order` (`n` entries).
+#[inline(always)]
+pub(crate) fn column_order_into<T: Scalar, const L: usize>(
+    piv: &[[T; L]],
+    l: usize,
+    order: &mut [usize],
+) {
+    let n = order.len();
+    for (j, o) in order.iter_mut().enumerate() {
+        *o = j;
+    }
+    for k in (0..n.saturating_sub(1)).rev() {
+        let q = piv[k][l]
+            .modulus()
+            .to_usize()
+            .expect("a pivot row is an index");
+        order.swap(k, q);
+    }
 }
 
 /// Per lane, `0` when every value of `cols` is finite, NaN otherwise: the sum of
@@ -421,16 +439,6 @@ fn lane_status<T: Scalar, const L: usize>(
     status
 }
 
-/// Interchanges, in each lane, entry `k` of `col` with entry `p[lane]` (`>= k`).
-#[inline(always)]
-fn swap_rows<T: Scalar, const L: usize>(col: &mut [[T; L]], k: usize, p: [T; L], idx: &[T]) {
-    let (head, tail) = col.split_at_mut(k + 1);
-    let xk = &mut head[k];
-    for (r, y) in tail.iter_mut().enumerate() {
-        swap_where(p, splat(idx[k + 1 + r]), xk, y);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,7 +452,12 @@ mod tests {
         let mut a: Vec<[f64; 1]> = m.iter().map(|&x| [x]).collect();
         let mut piv = vec![[0.0; 1]; n];
         let s = invert::<f64, 1>(n, &mut a, &mut piv, &idx(n), [0.0]);
-        (a.into_iter().map(|[x]| x).collect(), s[0])
+        let mut order = vec![0; n];
+        column_order_into(&piv, 0, &mut order);
+        let x = order
+            .iter()
+            .flat_map(|&c| a[c * n..(c + 1) * n].iter().map(|[x]| *x));
+        (x.collect(), s[0])
     }
 
     #[test]
@@ -484,6 +497,12 @@ mod tests {
         let mut piv = vec![[0.0; 2]; 2];
         let s = invert::<f64, 2>(2, &mut a, &mut piv, &idx(2), [0.0; 2]);
         assert_eq!(s, [LaneStatus::Ok; 2]);
-        assert_eq!(a, vec![[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]]);
+        let mut order = [0; 2];
+        column_order_into(&piv, 0, &mut order);
+        assert_eq!(order, [0, 1]);
+        column_order_into(&piv, 1, &mut order);
+        assert_eq!(order, [1, 0]);
+        // Lane 1 holds the permutation's inverse (itself) with columns swapped.
+        assert_eq!(a, vec![[1.0, 1.0], [0.0, 0.0], [0.0, 0.0], [1.0, 1.0]]);
     }
 }

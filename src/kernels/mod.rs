@@ -10,7 +10,8 @@
 //! | n | kernel |
 //! |---|---|
 //! | 1 ..= [`UNROLLED_MAX`] | the elimination with `n` a compile-time constant, fully unrolled: for n = 1, 2, 3 this *is* the closed form, in LU form (no determinant, so no overflow at 1e200 and no absolute threshold) |
-//! | `UNROLLED_MAX` < n ..= [`MAX_N`] | the same code with `n` at run time and a per-thread workspace |
+//! | `UNROLLED_MAX` < n < [`ONE_AT_A_TIME`] | the same code with `n` at run time and a per-thread workspace; row interchanges lane by lane (scalar swaps, `O(n)` per step instead of `O(n²)` blends) |
+//! | `ONE_AT_A_TIME` ..= [`MAX_N`] | the same code with one lane: one matrix at a time (it stays in L1), vectorised along its columns |
 //! | above, or complex | LAPACK (`getrf` + `getri`) |
 //!
 //! Lanes: 4 for `f64`, 8 for `f32` (one 256-bit register each), compiled for AVX2
@@ -30,13 +31,19 @@ use crate::lapack::simd::{self, Vectorised};
 use crate::scalar::Scalar;
 
 pub(crate) use gauss_jordan::LaneStatus;
-use gauss_jordan::{column_order, finite_probe, index_value, invert, step, FixedState};
+use gauss_jordan::{
+    column_order, column_order_into, finite_probe, index_value, invert, step, FixedState,
+};
 
 /// Matrices handled per call of [`Workspace::invert_block`].
 pub(crate) const BLOCK: usize = 8;
 
 /// Largest order with a fully unrolled kernel.
 pub(crate) const UNROLLED_MAX: usize = 8;
+
+/// From this order on, one matrix at a time, vectorised along its columns: a
+/// block of lanes would no longer fit in L1.
+pub(crate) const ONE_AT_A_TIME: usize = 24;
 
 /// Largest order the kernels take (the measured crossover with LAPACK).
 pub(crate) const MAX_N: usize = 64;
@@ -52,10 +59,16 @@ pub(crate) struct Workspace<T> {
     n: usize,
     check_finite: bool,
     idx: Vec<T>,
+    /// Matrices per kernel call: one per SIMD lane, or 1 from
+    /// [`ONE_AT_A_TIME`] on (vectorised along the columns instead).
+    lanes: usize,
+    a1: Vec<[T; 1]>,
     a4: Vec<[T; 4]>,
     a8: Vec<[T; 8]>,
+    piv1: Vec<[T; 1]>,
     piv4: Vec<[T; 4]>,
     piv8: Vec<[T; 8]>,
+    order: Vec<usize>,
 }
 
 impl<T: Scalar> Workspace<T> {
@@ -63,20 +76,22 @@ impl<T: Scalar> Workspace<T> {
     /// matrices holding NaN or ±inf get the status `NonFinite`.
     pub(crate) fn new(n: usize, check_finite: bool) -> Self {
         debug_assert!(has_kernel::<T>(n));
+        let lanes = if n >= ONE_AT_A_TIME { 1 } else { lanes::<T>() };
         let dynamic = n > UNROLLED_MAX;
-        let (nn4, nn8) = match (dynamic, lanes::<T>()) {
-            (false, _) => (0, 0),
-            (true, 4) => (n * n, 0),
-            (true, _) => (0, n * n),
-        };
+        let size = |l: usize| if dynamic && lanes == l { n * n } else { 0 };
+        let (nn1, nn4, nn8) = (size(1), size(4), size(8));
         Workspace {
             n,
             check_finite,
             idx: (0..=n).map(index_value).collect(),
+            lanes,
+            a1: vec![[T::zero(); 1]; nn1],
+            piv1: vec![[T::zero(); 1]; if nn1 > 0 { n } else { 0 }],
             a4: vec![[T::zero(); 4]; nn4],
             a8: vec![[T::zero(); 8]; nn8],
             piv4: vec![[T::zero(); 4]; if nn4 > 0 { n } else { 0 }],
             piv8: vec![[T::zero(); 8]; if nn8 > 0 { n } else { 0 }],
+            order: vec![0; n],
         }
     }
 
@@ -89,7 +104,11 @@ impl<T: Scalar> Workspace<T> {
         let count = block.len() / nn;
         debug_assert!(count <= BLOCK && block.len() == count * nn);
         let mut status = [LaneStatus::Ok; BLOCK];
-        if lanes::<T>() == 4 {
+        if self.lanes == 1 {
+            for (s, part) in status.iter_mut().zip(block.chunks_mut(nn)) {
+                *s = self.lanes::<1>(part)[0];
+            }
+        } else if self.lanes == 4 {
             for (s, part) in status.chunks_exact_mut(4).zip(block.chunks_mut(4 * nn)) {
                 s.copy_from_slice(&self.lanes::<4>(part));
             }
@@ -120,7 +139,9 @@ impl<T: Scalar> Workspace<T> {
             };
         }
         fixed!(1 2 3 4 5 6 7 8);
-        let (a, piv) = if L == 4 {
+        let (a, piv) = if L == 1 {
+            (as_lanes(&mut self.a1), as_lanes(&mut self.piv1))
+        } else if L == 4 {
             (as_lanes(&mut self.a4), as_lanes(&mut self.piv4))
         } else {
             (as_lanes(&mut self.a8), as_lanes(&mut self.piv8))
@@ -130,6 +151,7 @@ impl<T: Scalar> Workspace<T> {
         };
         let mut job = Job::<T, L, 0> {
             n: self.n,
+            order: &mut self.order,
             check_finite: self.check_finite,
             part,
             a,
@@ -232,6 +254,7 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Fixed<'_, T, L, N
 /// `N` is the order when it is a compile-time constant (unrolled), 0 otherwise.
 struct Job<'a, T, const L: usize, const N: usize> {
     n: usize,
+    order: &'a mut [usize],
     check_finite: bool,
     part: &'a mut [T],
     a: &'a mut [[T; L]],
@@ -268,10 +291,14 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Job<'_, T, L, N> 
             [<T::Real as num_traits::Zero>::zero(); L]
         };
         self.status = invert(n, a, &mut self.piv[..n], &self.idx[..=n], probe);
+        let order = &mut self.order[..n];
         for (l, m) in self.part.chunks_exact_mut(nn).enumerate() {
             if self.status[l] == LaneStatus::Ok {
-                for (&x, v) in a.iter().zip(m.iter_mut()) {
-                    *v = x[l];
+                column_order_into(&self.piv[..n], l, order);
+                for (&c, dst) in order.iter().zip(m.chunks_exact_mut(n)) {
+                    for (x, v) in a[c * n..(c + 1) * n].iter().zip(dst) {
+                        *v = x[l];
+                    }
                 }
             }
         }

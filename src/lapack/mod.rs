@@ -437,6 +437,8 @@ impl_lapack!(
     gecon_real_work = false
 );
 
+pub(crate) mod pages;
+pub(crate) mod simd;
 mod threads;
 pub(crate) mod vendor;
 
