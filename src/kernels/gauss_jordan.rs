@@ -214,13 +214,35 @@ pub(crate) fn invert<T: Scalar, const L: usize>(
         }
         colk[k] = splat(T::zero());
 
-        // Every other column: M[i][j] -= m_i M[k][j], then the pivot row / pivot.
-        for col in left.chunks_exact_mut(n).chain(right.chunks_exact_mut(n)) {
-            let pk = col[k];
-            for (x, &m) in col.iter_mut().zip(colk.iter()) {
-                *x = mul_sub(*x, m, pk);
+        // Every other column: M[i][j] -= m_i M[k][j], then the pivot row / pivot;
+        // four columns at a time, so that each multiplier is loaded once for four
+        // updates.
+        for side in [left, right] {
+            let mut quads = side.chunks_exact_mut(4 * n);
+            for quad in &mut quads {
+                let (c0, rest) = quad.split_at_mut(n);
+                let (c1, rest) = rest.split_at_mut(n);
+                let (c2, c3) = rest.split_at_mut(n);
+                let (p0, p1, p2, p3) = (c0[k], c1[k], c2[k], c3[k]);
+                let rows = c0.iter_mut().zip(c1.iter_mut()).zip(c2.iter_mut());
+                for (((x0, x1), x2), (x3, &m)) in rows.zip(c3.iter_mut().zip(colk.iter())) {
+                    *x0 = mul_sub(*x0, m, p0);
+                    *x1 = mul_sub(*x1, m, p1);
+                    *x2 = mul_sub(*x2, m, p2);
+                    *x3 = mul_sub(*x3, m, p3);
+                }
+                c0[k] = mul(p0, rp);
+                c1[k] = mul(p1, rp);
+                c2[k] = mul(p2, rp);
+                c3[k] = mul(p3, rp);
             }
-            col[k] = mul(pk, rp);
+            for col in quads.into_remainder().chunks_exact_mut(n) {
+                let pk = col[k];
+                for (x, &m) in col.iter_mut().zip(colk.iter()) {
+                    *x = mul_sub(*x, m, pk);
+                }
+                col[k] = mul(pk, rp);
+            }
         }
 
         // Column k becomes -m_i, and 1 / pivot on the diagonal.
