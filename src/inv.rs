@@ -70,11 +70,17 @@ where
         let source = Source::new(a.view().into_dyn());
         // The kernel checks finiteness itself, across a block of matrices at once.
         let check = opts.check_finite && !prepared.checks_finite();
+        // A C-order input of the output type is read by the kernel directly.
+        let direct = match &source {
+            Source::Contiguous(data) => crate::lapack::cast::same_type(data),
+            Source::Strided(_) => None,
+        };
         invert_stack(
             &prepared,
             &stack,
             &mut out,
             &|i, slot: &mut [A::Output]| source.load(&stack, i, slot, check),
+            direct,
             opts,
             &failures,
             rcond.as_deref_mut(),
@@ -111,6 +117,7 @@ where
             &stack,
             &mut data[start..start + len],
             &|_, slot: &mut [T]| !check || all_finite(slot),
+            None,
             opts,
             &failures,
             None,
@@ -199,14 +206,18 @@ struct Workspace<T> {
 /// Inverts the `stack.count` matrices of `buf` (C order, one after another) in place.
 ///
 /// `load(i, slot)` fills slot `i` (or leaves it, for in-place work) and says whether
-/// its values are finite. Failures go to `failures`; when it keeps them all, the
+/// its values are finite; `direct`, when given, holds every input matrix in C order
+/// (the type and layout of `buf`), which the kernel route reads instead of
+/// calling `load`. Failures go to `failures`; when it keeps them all, the
 /// failed slots are filled with NaN. `rcond`, when given, gets each matrix's
 /// estimated reciprocal condition number.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn invert_stack<T: Scalar>(
     prepared: &Prepared,
     stack: &Stack,
     buf: &mut [T],
     load: &(dyn Fn(usize, &mut [T]) -> bool + Sync),
+    direct: Option<&[T]>,
     opts: &InvOptions,
     failures: &FirstFailure,
     rcond: Option<&mut [f64]>,
@@ -232,7 +243,11 @@ pub(crate) fn invert_stack<T: Scalar>(
         groups,
         |((start, part), mut rcond_part): ((usize, &mut [T]), Option<&mut [f64]>)| {
             if route == Route::Kernel {
-                return kernel_group(n, lwork, start, part, load, opts, failures, rcond_part);
+                let input = match direct {
+                    Some(d) => Input::Direct(&d[start * nn..start * nn + part.len()]),
+                    None => Input::Load(load),
+                };
+                return kernel_group(n, lwork, start, part, input, opts, failures, rcond_part);
             }
             let mut ws = Workspace {
                 ipiv: vec![0; n],
@@ -280,7 +295,7 @@ fn kernel_group<T: Scalar>(
     lwork: usize,
     start: usize,
     part: &mut [T],
-    load: &(dyn Fn(usize, &mut [T]) -> bool + Sync),
+    input: Input<'_, T>,
     opts: &InvOptions,
     failures: &FirstFailure,
     mut rcond: Option<&mut [f64]>,
@@ -309,13 +324,19 @@ fn kernel_group<T: Scalar>(
             break;
         }
         let mut finite = [true; kernels::BLOCK];
-        for (k, slot) in block.chunks_exact_mut(nn).enumerate() {
-            finite[k] = load(first + k, slot);
-        }
+        let src = match input {
+            Input::Direct(d) => Some(&d[b * kernels::BLOCK * nn..][..block.len()]),
+            Input::Load(load) => {
+                for (k, slot) in block.chunks_exact_mut(nn).enumerate() {
+                    finite[k] = load(first + k, slot);
+                }
+                None
+            }
+        };
         if !saved.is_empty() {
-            saved[..block.len()].copy_from_slice(block);
+            saved[..block.len()].copy_from_slice(src.unwrap_or(block));
         }
-        let status = kernel.invert_block(block);
+        let status = kernel.invert_block(src, block);
         for (k, slot) in block.chunks_exact_mut(nn).enumerate() {
             let (result, rc) = match status[k] {
                 _ if !finite[k] => (Err(LinAlgError::NonFinite { batch: Vec::new() }), f64::NAN),
@@ -352,6 +373,15 @@ fn kernel_group<T: Scalar>(
             }
         }
     }
+}
+
+/// Where the kernel route reads a group's matrices.
+#[derive(Clone, Copy)]
+enum Input<'a, T> {
+    /// The group's input matrices, C order, already of the output type.
+    Direct(&'a [T]),
+    /// `load(i, slot)` copies matrix `i` into its slot.
+    Load(&'a (dyn Fn(usize, &mut [T]) -> bool + Sync)),
 }
 
 /// LAPACK's rcond estimate of the matrix in `ws.lu` (destroyed), and the

@@ -99,22 +99,28 @@ impl<T: Scalar> Workspace<T> {
     /// after another) in place. A matrix whose status is not `Ok` is left as it
     /// was; its status says why (`Singular` at the pivot LAPACK's `getrf` would
     /// report, or `Fallback`: to be inverted by LAPACK).
-    pub(crate) fn invert_block(&mut self, block: &mut [T]) -> [LaneStatus; BLOCK] {
+    ///
+    /// With `src` (as many elements as `block`), the matrices are read from `src`
+    /// instead, and a matrix whose status is not `Ok` is copied from `src` as is:
+    /// one pass over the input, no separate copy.
+    pub(crate) fn invert_block(
+        &mut self,
+        src: Option<&[T]>,
+        block: &mut [T],
+    ) -> [LaneStatus; BLOCK] {
         let nn = self.n * self.n;
         let count = block.len() / nn;
         debug_assert!(count <= BLOCK && block.len() == count * nn);
+        debug_assert!(src.is_none_or(|s| s.len() == block.len()));
         let mut status = [LaneStatus::Ok; BLOCK];
-        if self.lanes == 1 {
-            for (s, part) in status.iter_mut().zip(block.chunks_mut(nn)) {
-                *s = self.lanes::<1>(part)[0];
-            }
-        } else if self.lanes == 4 {
-            for (s, part) in status.chunks_exact_mut(4).zip(block.chunks_mut(4 * nn)) {
-                s.copy_from_slice(&self.lanes::<4>(part));
-            }
-        } else {
-            for (s, part) in status.chunks_exact_mut(8).zip(block.chunks_mut(8 * nn)) {
-                s.copy_from_slice(&self.lanes::<8>(part));
+        let l = self.lanes;
+        let mut srcs = src.map(|s| s.chunks(l * nn));
+        for (s, part) in status.chunks_exact_mut(l).zip(block.chunks_mut(l * nn)) {
+            let src = srcs.as_mut().and_then(Iterator::next);
+            match l {
+                1 => s.copy_from_slice(&self.lanes::<1>(src, part)),
+                4 => s.copy_from_slice(&self.lanes::<4>(src, part)),
+                _ => s.copy_from_slice(&self.lanes::<8>(src, part)),
             }
         }
         status
@@ -122,13 +128,13 @@ impl<T: Scalar> Workspace<T> {
 
     /// Up to `L` matrices through the kernel for this `n`.
     #[inline]
-    fn lanes<const L: usize>(&mut self, part: &mut [T]) -> [LaneStatus; L] {
+    fn lanes<const L: usize>(&mut self, src: Option<&[T]>, part: &mut [T]) -> [LaneStatus; L] {
         macro_rules! fixed {
             ($($n:literal)*) => {
                 match self.n {
                     $($n => {
                         let mut job = Fixed::<T, L, $n> {
-                            part, idx: &self.idx, check_finite: self.check_finite,
+                            src, part, idx: &self.idx, check_finite: self.check_finite,
                             status: [LaneStatus::Ok; L],
                         };
                         simd::run(&mut job);
@@ -150,6 +156,7 @@ impl<T: Scalar> Workspace<T> {
             unreachable!("the workspace was sized for this type's lane count");
         };
         let mut job = Job::<T, L, 0> {
+            src,
             n: self.n,
             order: &mut self.order,
             check_finite: self.check_finite,
@@ -186,6 +193,7 @@ fn as_lanes<T: 'static, const M: usize, const L: usize>(
 /// One kernel call for the compile-time order `N`: gather `part` into lanes,
 /// invert, scatter the good lanes back.
 struct Fixed<'a, T, const L: usize, const N: usize> {
+    src: Option<&'a [T]>,
     part: &'a mut [T],
     idx: &'a [T],
     check_finite: bool,
@@ -199,7 +207,8 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Fixed<'_, T, L, N
         let idx = self.idx;
         let mut a = [[[T::zero(); L]; N]; N];
         let count = self.part.len() / nn;
-        for (l, m) in self.part.chunks_exact(nn).enumerate() {
+        let input: &[T] = self.src.unwrap_or(self.part);
+        for (l, m) in input.chunks_exact(nn).enumerate() {
             for (col, src) in a.iter_mut().zip(m.chunks_exact(N)) {
                 for (x, &v) in col.iter_mut().zip(src) {
                     x[l] = v;
@@ -245,6 +254,8 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Fixed<'_, T, L, N
                         *v = x[l];
                     }
                 }
+            } else if let Some(src) = self.src {
+                m.copy_from_slice(&src[l * nn..(l + 1) * nn]);
             }
         }
     }
@@ -253,6 +264,7 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Fixed<'_, T, L, N
 /// One kernel call: gather `part` into lanes, invert, scatter the good lanes back.
 /// `N` is the order when it is a compile-time constant (unrolled), 0 otherwise.
 struct Job<'a, T, const L: usize, const N: usize> {
+    src: Option<&'a [T]>,
     n: usize,
     order: &'a mut [usize],
     check_finite: bool,
@@ -270,7 +282,8 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Job<'_, T, L, N> 
         let nn = n * n;
         let a = &mut self.a[..nn];
         let count = self.part.len() / nn;
-        for (l, m) in self.part.chunks_exact(nn).enumerate() {
+        let input: &[T] = self.src.unwrap_or(self.part);
+        for (l, m) in input.chunks_exact(nn).enumerate() {
             for (x, &v) in a.iter_mut().zip(m) {
                 x[l] = v;
             }
@@ -300,6 +313,8 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Job<'_, T, L, N> 
                         *v = x[l];
                     }
                 }
+            } else if let Some(src) = self.src {
+                m.copy_from_slice(&src[l * nn..(l + 1) * nn]);
             }
         }
     }

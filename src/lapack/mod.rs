@@ -437,6 +437,7 @@ impl_lapack!(
     gecon_real_work = false
 );
 
+pub(crate) mod cast;
 pub(crate) mod pages;
 pub(crate) mod simd;
 mod threads;
