@@ -48,8 +48,9 @@ use gauss_jordan::{
     column_order, column_order_into, finite_probe, index_value, invert, step, FixedState,
 };
 
-/// Matrices handled per call of [`Workspace::invert_block`].
-pub(crate) const BLOCK: usize = 8;
+/// Matrices handled per call of [`Workspace::invert_block`] (one dispatch, one
+/// failure check): a multiple of every lane count.
+pub(crate) const BLOCK: usize = 32;
 
 /// Largest order with a fully unrolled kernel.
 pub(crate) const UNROLLED_MAX: usize = 8;
@@ -125,30 +126,24 @@ impl<T: Scalar> Workspace<T> {
         let count = block.len() / nn;
         debug_assert!(count <= BLOCK && block.len() == count * nn);
         debug_assert!(src.is_none_or(|s| s.len() == block.len()));
-        let mut status = [LaneStatus::Ok; BLOCK];
-        let l = self.lanes;
-        let mut srcs = src.map(|s| s.chunks(l * nn));
-        for (s, part) in status.chunks_exact_mut(l).zip(block.chunks_mut(l * nn)) {
-            let src = srcs.as_mut().and_then(Iterator::next);
-            match l {
-                1 => s.copy_from_slice(&self.lanes::<1>(src, part)),
-                4 => s.copy_from_slice(&self.lanes::<4>(src, part)),
-                _ => s.copy_from_slice(&self.lanes::<8>(src, part)),
-            }
+        match self.lanes {
+            1 => self.lanes::<1>(src, block),
+            4 => self.lanes::<4>(src, block),
+            _ => self.lanes::<8>(src, block),
         }
-        status
     }
 
-    /// Up to `L` matrices through the kernel for this `n`.
+    /// The block through the kernel for this `n`, `L` matrices at a time, in one
+    /// dispatched call.
     #[inline]
-    fn lanes<const L: usize>(&mut self, src: Option<&[T]>, part: &mut [T]) -> [LaneStatus; L] {
+    fn lanes<const L: usize>(&mut self, src: Option<&[T]>, part: &mut [T]) -> [LaneStatus; BLOCK] {
         macro_rules! fixed {
             ($($n:literal)*) => {
                 match self.n {
                     $($n => {
                         let mut job = Fixed::<T, L, $n> {
                             src, part, idx: &self.idx, check_finite: self.check_finite,
-                            status: [LaneStatus::Ok; L],
+                            status: [LaneStatus::Ok; BLOCK],
                         };
                         simd::run(&mut job);
                         return job.status;
@@ -177,7 +172,7 @@ impl<T: Scalar> Workspace<T> {
             a,
             piv,
             idx: &self.idx,
-            status: [LaneStatus::Ok; L],
+            status: [LaneStatus::Ok; BLOCK],
         };
         simd::run(&mut job);
         job.status
@@ -210,17 +205,44 @@ struct Fixed<'a, T, const L: usize, const N: usize> {
     part: &'a mut [T],
     idx: &'a [T],
     check_finite: bool,
-    status: [LaneStatus; L],
+    status: [LaneStatus; BLOCK],
 }
 
 impl<T: Scalar, const L: usize, const N: usize> Vectorised for Fixed<'_, T, L, N> {
     #[inline(always)]
     fn run(&mut self) {
         let nn = N * N;
-        let idx = self.idx;
+        let mut srcs = self.src.map(|s| s.chunks(L * nn));
+        let chunks = self
+            .status
+            .chunks_exact_mut(L)
+            .zip(self.part.chunks_mut(L * nn));
+        for (status, part) in chunks {
+            let src = srcs.as_mut().and_then(Iterator::next);
+            status.copy_from_slice(&fixed_chunk::<T, L, N>(
+                src,
+                part,
+                self.idx,
+                self.check_finite,
+            ));
+        }
+    }
+}
+
+/// Up to `L` matrices of order `N` (`part`, read from `src` when given) through
+/// the unrolled kernel.
+#[inline(always)]
+fn fixed_chunk<T: Scalar, const L: usize, const N: usize>(
+    src: Option<&[T]>,
+    part: &mut [T],
+    idx: &[T],
+    check_finite: bool,
+) -> [LaneStatus; L] {
+    {
+        let nn = N * N;
         let mut a = [[[T::zero(); L]; N]; N];
-        let count = self.part.len() / nn;
-        let input: &[T] = self.src.unwrap_or(self.part);
+        let count = part.len() / nn;
+        let input: &[T] = src.unwrap_or(part);
         for (l, m) in input.chunks_exact(nn).enumerate() {
             for (col, src) in a.iter_mut().zip(m.chunks_exact(N)) {
                 for (x, &v) in col.iter_mut().zip(src) {
@@ -237,7 +259,7 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Fixed<'_, T, L, N
             }
         }
         let mut st = FixedState::<T, N, L>::new(idx);
-        if self.check_finite {
+        if check_finite {
             st.probe = finite_probe(a.iter().map(|c| &c[..]));
         }
         macro_rules! steps {
@@ -258,23 +280,25 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Fixed<'_, T, L, N
             7 => [0 1 2 3 4 5 6],
             8 => [0 1 2 3 4 5 6 7]
         );
-        self.status = st.status(idx);
-        for (l, m) in self.part.chunks_exact_mut(nn).enumerate() {
-            if self.status[l] == LaneStatus::Ok {
+        let status = st.status(idx);
+        for (l, m) in part.chunks_exact_mut(nn).enumerate() {
+            if status[l] == LaneStatus::Ok {
                 let order = column_order(&st.piv, l, idx);
                 for (&c, dst) in order.iter().zip(m.chunks_exact_mut(N)) {
                     for (x, v) in a[c].iter().zip(dst) {
                         *v = x[l];
                     }
                 }
-            } else if let Some(src) = self.src {
+            } else if let Some(src) = src {
                 m.copy_from_slice(&src[l * nn..(l + 1) * nn]);
             }
         }
+        status
     }
 }
 
-/// One kernel call: gather `part` into lanes, invert, scatter the good lanes back.
+/// One kernel call for an order known at run time: the block `L` matrices at a
+/// time (gather into lanes, invert, scatter the good lanes back).
 /// `N` is the order when it is a compile-time constant (unrolled), 0 otherwise.
 struct Job<'a, T, const L: usize, const N: usize> {
     src: Option<&'a [T]>,
@@ -285,7 +309,7 @@ struct Job<'a, T, const L: usize, const N: usize> {
     a: &'a mut [[T; L]],
     piv: &'a mut [[T; L]],
     idx: &'a [T],
-    status: [LaneStatus; L],
+    status: [LaneStatus; BLOCK],
 }
 
 impl<T: Scalar, const L: usize, const N: usize> Vectorised for Job<'_, T, L, N> {
@@ -293,9 +317,24 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Job<'_, T, L, N> 
     fn run(&mut self) {
         let n = if N > 0 { N } else { self.n };
         let nn = n * n;
+        let part = std::mem::take(&mut self.part);
+        let mut srcs = self.src.map(|s| s.chunks(L * nn));
+        for (c, chunk) in part.chunks_mut(L * nn).enumerate() {
+            let src = srcs.as_mut().and_then(Iterator::next);
+            let status = self.chunk(n, src, chunk);
+            self.status[c * L..(c + 1) * L].copy_from_slice(&status);
+        }
+    }
+}
+
+impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
+    /// Up to `L` matrices (`part`, read from `src` when given).
+    #[inline(always)]
+    fn chunk(&mut self, n: usize, src: Option<&[T]>, part: &mut [T]) -> [LaneStatus; L] {
+        let nn = n * n;
         let a = &mut self.a[..nn];
-        let count = self.part.len() / nn;
-        let input: &[T] = self.src.unwrap_or(self.part);
+        let count = part.len() / nn;
+        let input: &[T] = src.unwrap_or(part);
         for (l, m) in input.chunks_exact(nn).enumerate() {
             for (x, &v) in a.iter_mut().zip(m) {
                 x[l] = v;
@@ -316,19 +355,20 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Job<'_, T, L, N> 
         } else {
             [<T::Real as num_traits::Zero>::zero(); L]
         };
-        self.status = invert(n, a, &mut self.piv[..n], &self.idx[..=n], probe);
+        let status = invert(n, a, &mut self.piv[..n], &self.idx[..=n], probe);
         let order = &mut self.order[..n];
-        for (l, m) in self.part.chunks_exact_mut(nn).enumerate() {
-            if self.status[l] == LaneStatus::Ok {
+        for (l, m) in part.chunks_exact_mut(nn).enumerate() {
+            if status[l] == LaneStatus::Ok {
                 column_order_into(&self.piv[..n], l, order);
                 for (&c, dst) in order.iter().zip(m.chunks_exact_mut(n)) {
                     for (x, v) in a[c * n..(c + 1) * n].iter().zip(dst) {
                         *v = x[l];
                     }
                 }
-            } else if let Some(src) = self.src {
+            } else if let Some(src) = src {
                 m.copy_from_slice(&src[l * nn..(l + 1) * nn]);
             }
         }
+        status
     }
 }
