@@ -10,6 +10,7 @@
 //! | n | kernel |
 //! |---|---|
 //! | 1 ..= [`UNROLLED_MAX`] | the elimination with `n` a compile-time constant, fully unrolled: for n = 1, 2, 3 this *is* the closed form, in LU form (no determinant, so no overflow at 1e200 and no absolute threshold) |
+//! | 16 | the same compile-time-order code with its steps in a loop (a common block size: 20–25% faster than the run-time kernel for ~120 KB of code; unrolling all 16 steps cost 600 KB for no more) |
 //! | `UNROLLED_MAX` < n < [`ONE_AT_A_TIME`] | the same code with `n` at run time and a per-thread workspace; row interchanges lane by lane (scalar swaps, `O(n)` per step instead of `O(n²)` blends) |
 //! | `ONE_AT_A_TIME` ..= [`MAX_N`] | the same code with one lane: one matrix at a time (it stays in L1), vectorised along its columns |
 //! | above, or complex | LAPACK (`getrf` + `getri`) |
@@ -152,7 +153,7 @@ impl<T: Scalar> Workspace<T> {
                 }
             };
         }
-        fixed!(1 2 3 4 5 6 7 8);
+        fixed!(1 2 3 4 5 6 7 8 16);
         let (a, piv) = if L == 1 {
             (as_lanes(&mut self.a1), as_lanes(&mut self.piv1))
         } else if L == 4 {
@@ -266,7 +267,13 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize>(
             ($($n:literal => [$($k:literal)*]),*) => {
                 match N {
                     $($n => { $(step(&mut a, $k, &mut st, idx);)* })*
-                    _ => unreachable!("no unrolled kernel for this order"),
+                    // Larger constant orders: the steps in a loop (unrolling them
+                    // all would cost far more code than it gains).
+                    _ => {
+                        for k in 0..N {
+                            step(&mut a, k, &mut st, idx);
+                        }
+                    }
                 }
             };
         }
