@@ -159,11 +159,35 @@ pub fn backend_info() -> BackendInfo {
 
 /// The route measured to be faster for one matrix of order `n` on `vendor`:
 /// [`Method::Getri`] (getrf + getri in place) or [`Method::Getrs`] (getrf, then
-/// getrs on the identity). Placeholder until the measured table is filled in.
+/// getrs on the identity).
+///
+/// From `scripts/bench-vendors` (bench/results/vendors.md, 2026-11-24, 2-core
+/// AMD EPYC, shared and noisy) and a second interleaved run of the raw routes
+/// at n = 64..1024, f32 and f64. Only where both runs agree that the other route
+/// is more than 5% slower does the choice leave getri:
+///
+/// | vendor | getrs / getri time | choice |
+/// |---|---|---|
+/// | OpenBLAS 0.3.21 | 1.0–2.9 (one f32 n=256 outlier at 0.54, not repeated) | getri |
+/// | Intel MKL 2026.2 | 1.1–3.1; n = 256 f64 0.77 in one run, 1.34 in the other | getri |
+/// | BLIS 0.9 (reference LAPACK) | n ≥ 1024: 0.72–0.91 in 5 of 6 measurements; below, 0.96–1.24 | getrs from n = 1024 |
+/// | ATLAS 3.10 | 1.05–1.5 from n = 256 | getri |
+/// | reference 3.11 | 1.1–1.9 | getri |
+///
+/// Batches of n ≤ 64 go to the crate's own kernel, so only single matrices and
+/// larger batches reach this choice.
 #[allow(dead_code)] // wired into src/inv.rs by the lead
 pub(crate) fn preferred_route(vendor: Vendor, n: usize) -> Method {
-    let _ = (vendor, n);
-    Method::Getri
+    match vendor {
+        Vendor::Blis if n >= 1024 => Method::Getrs,
+        _ => Method::Getri,
+    }
+}
+
+/// The vendor loaded in this process (resolved once, cached).
+#[allow(dead_code)] // for preferred_route's caller
+pub(crate) fn loaded_vendor() -> Vendor {
+    vendor::probe().vendor
 }
 
 #[cfg(test)]
@@ -180,5 +204,15 @@ mod tests {
         assert!(text.contains(FEATURE), "{text}");
         #[cfg(feature = "openblas-system")]
         assert_eq!(info.vendor, Vendor::OpenBlas);
+    }
+
+    #[test]
+    fn routes_follow_the_measurements() {
+        assert_eq!(preferred_route(Vendor::OpenBlas, 2048), Method::Getri);
+        assert_eq!(preferred_route(Vendor::Mkl, 256), Method::Getri);
+        assert_eq!(preferred_route(Vendor::Blis, 512), Method::Getri);
+        assert_eq!(preferred_route(Vendor::Blis, 1024), Method::Getrs);
+        assert_eq!(preferred_route(Vendor::Reference, 4096), Method::Getri);
+        assert_eq!(loaded_vendor(), backend_info().vendor);
     }
 }
