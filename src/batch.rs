@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
 use crate::error::LinAlgError;
-use crate::lapack::PinnedVendor;
+use crate::lapack::{vendor_may_thread, PinnedVendor};
 use crate::options::Threads;
 
 /// Below this much work (≈ flops) a batch is not worth a thread hand-off.
@@ -32,11 +32,16 @@ pub(crate) struct Plan {
     pub parallel: bool,
     /// A dedicated pool of this many threads instead of rayon's global one.
     pub pool: Option<usize>,
+    /// Whether the workers' vendor calls are big enough for the vendor to thread,
+    /// so that the vendor must be pinned to one thread while the batch runs.
+    /// Pinning only when needed matters: each change of OpenBLAS's thread count
+    /// wakes its threads, which then spin on the cores the batch runs on
+    /// (measured on 2×2 batches: 11 → 7.7 ns per matrix without it).
+    pub pin_vendor: bool,
 }
 
 impl Plan {
     /// The plan for `count` matrices of order `n` on rayon's global pool.
-    #[allow(dead_code)] // for verbs without options (solve)
     pub fn new(count: usize, n: usize) -> Self {
         Self::with_threads(count, n, Threads::Auto)
     }
@@ -69,6 +74,7 @@ impl Plan {
                 group_len: count.max(1),
                 parallel: false,
                 pool: None,
+                pin_vendor: false,
             };
         }
         let groups = (threads * GROUPS_PER_THREAD).min(count);
@@ -76,7 +82,15 @@ impl Plan {
             group_len: count.div_ceil(groups),
             parallel: true,
             pool: None,
+            pin_vendor: vendor_may_thread(n, n),
         }
+    }
+
+    /// Also pin the vendor when the workers solve for `nrhs` right-hand sides at
+    /// once, if that makes their calls big enough for the vendor to thread.
+    pub fn with_rhs(mut self, n: usize, nrhs: usize) -> Self {
+        self.pin_vendor |= self.parallel && vendor_may_thread(n, nrhs);
+        self
     }
 
     /// Runs `work` on every group as planned.
@@ -85,9 +99,10 @@ impl Plan {
         P: Send,
         F: Fn(P) + Sync + Send,
     {
+        let run = || run_groups(groups, self.parallel, self.pin_vendor, work);
         match self.pool.filter(|_| self.parallel).and_then(pool) {
-            Some(p) => p.install(|| run_groups(groups, true, work)),
-            None => run_groups(groups, self.parallel, work),
+            Some(p) => p.install(run),
+            None => run(),
         }
     }
 }
@@ -182,18 +197,22 @@ impl FirstFailure {
     }
 }
 
-/// Runs `work` on every group, on rayon's workers when `parallel` (vendor held to
-/// one thread meanwhile), else on the calling thread in order.
-pub(crate) fn run_groups<P, F>(groups: Vec<P>, parallel: bool, work: F)
+/// Runs `work` on every group, on rayon's workers when `parallel` (vendor pinned
+/// to one thread meanwhile when `pin_vendor`), else on the calling thread in order.
+fn run_groups<P, F>(groups: Vec<P>, parallel: bool, pin_vendor: bool, work: F)
 where
     P: Send,
     F: Fn(P) + Sync + Send,
 {
     if parallel && groups.len() > 1 {
-        let pinned = PinnedVendor::enter();
-        groups
-            .into_par_iter()
-            .for_each(|g| pinned.as_worker(|| work(g)));
+        if pin_vendor {
+            let pinned = PinnedVendor::enter();
+            groups
+                .into_par_iter()
+                .for_each(|g| pinned.as_worker(|| work(g)));
+        } else {
+            groups.into_par_iter().for_each(work);
+        }
     } else {
         groups.into_iter().for_each(work);
     }

@@ -9,7 +9,7 @@
 use ndarray::{Array, ArrayBase, Data, Dimension, IxDyn};
 use num_traits::{Float, Zero};
 
-use crate::batch::{run_groups, split_groups, FirstFailure, Plan};
+use crate::batch::{split_groups, FirstFailure, Plan};
 use crate::error::LinAlgError;
 use crate::lapack::{Lapack, LapackInt};
 use crate::layout::{square_stack, Source};
@@ -127,9 +127,8 @@ where
     let source = Source::new(a.view().into_dyn());
     let plan = Plan::new(stack.count, n);
     let first = FirstFailure::new();
-    run_groups(
+    plan.run(
         split_groups(&mut out, 1, plan.group_len),
-        plan.parallel,
         |(start, part): (usize, &mut [R])| {
             let mut lu = vec![<A::Output as Zero>::zero(); n * n];
             let mut ipiv = vec![0; n];

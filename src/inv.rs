@@ -7,7 +7,7 @@ use crate::batch::{split_groups, FirstFailure, Plan};
 use crate::error::LinAlgError;
 use crate::kernels::{self, LaneStatus};
 use crate::lapack::{lapack_int, Norm, Transpose};
-use crate::layout::{all_finite, square_stack, Source, Stack};
+use crate::layout::{all_finite, alloc_output, square_stack, Source, Stack};
 use crate::options::{InvOptions, Method};
 use crate::report::InvReport;
 use crate::scalar::{Element, Scalar};
@@ -64,7 +64,7 @@ where
     let stack = square_stack(a.shape())?;
     // Every size LAPACK will see is checked before the output is allocated.
     let prepared = Prepared::new::<A::Output>(&stack, opts)?;
-    let mut out = vec![<A::Output as num_traits::Zero>::zero(); stack.count * stack.matrix_len()];
+    let mut out = alloc_output::<A::Output>(stack.count * stack.matrix_len())?;
     let mut rcond = opts.needs_rcond().then(|| vec![f64::NAN; stack.count]);
     if !stack.is_empty() {
         let source = Source::new(a.view().into_dyn());
@@ -278,15 +278,7 @@ pub(crate) fn invert_stack<T: Scalar>(
             }
         }
     };
-    if route == Route::Kernel && plan.parallel && plan.pool.is_none() && !opts.needs_rcond() {
-        // The kernel makes no vendor call worth pinning, so the vendor's thread
-        // count is left alone: each change wakes OpenBLAS's threads, which then
-        // spin on the very cores the batch runs on (measured: 11 -> 7 ns per 2x2).
-        use rayon::prelude::*;
-        groups.into_par_iter().for_each(work);
-    } else {
-        plan.run(groups, work);
-    }
+    plan.run(groups, work);
 }
 
 /// The kernel route over one group (`part`, its first matrix numbered `start`):

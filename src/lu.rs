@@ -12,7 +12,7 @@
 
 use ndarray::{Array, ArrayBase, Data, Dimension, IxDyn};
 
-use crate::batch::{run_groups, split_groups, FirstFailure, Plan};
+use crate::batch::{split_groups, FirstFailure, Plan};
 use crate::det::{batch_array, det_of, slogdet_of, Slogdet};
 use crate::error::LinAlgError;
 use crate::lapack::{LapackInt, Norm};
@@ -111,7 +111,7 @@ pub(crate) fn factor_stack<T: Scalar>(
         .zip(split_groups(&mut f.norm1, 1, plan.group_len))
         .map(|((((start, lu), (_, piv)), (_, zero)), (_, norm))| (start, lu, piv, zero, norm))
         .collect();
-    run_groups(groups, plan.parallel, |(start, lu, piv, zero, norm)| {
+    plan.run(groups, |(start, lu, piv, zero, norm)| {
         let slots = lu.chunks_exact_mut(nn).zip(piv.chunks_exact_mut(n));
         for (k, ((slot, piv), (zero, norm))) in slots.zip(zero.iter_mut().zip(norm)).enumerate() {
             let i = start + k;
@@ -302,9 +302,8 @@ impl<T: Scalar, D: Dimension> Lu<T, D> {
             let lwork = T::getri_lwork(n)?;
             let plan = Plan::new(self.stack.count, n);
             let first = FirstFailure::new();
-            run_groups(
+            plan.run(
                 split_groups(&mut out, nn, plan.group_len),
-                plan.parallel,
                 |(start, part): (usize, &mut [T])| {
                     let mut work = vec![T::zero(); lwork];
                     for (k, slot) in part.chunks_exact_mut(nn).enumerate() {
@@ -425,9 +424,8 @@ impl<T: Scalar, D: Dimension> Lu<T, D> {
             // gecon costs a few n² per matrix: spread a stack over the workers.
             let plan = Plan::new(count, n);
             let first = FirstFailure::new();
-            run_groups(
+            plan.run(
                 split_groups(&mut values, 1, plan.group_len),
-                plan.parallel,
                 |(start, part): (usize, &mut [f64])| {
                     for (k, value) in part.iter_mut().enumerate() {
                         let i = start + k;

@@ -21,7 +21,7 @@ use ndarray::{
 };
 
 use crate::allclose::co_broadcast;
-use crate::batch::{run_groups, split_groups, FirstFailure, Plan};
+use crate::batch::{split_groups, FirstFailure, Plan};
 use crate::error::LinAlgError;
 use crate::lapack::{lapack_int, Lapack, LapackInt, Transpose};
 use crate::layout::{alloc_output, square_stack, unravel, Source, Stack};
@@ -527,11 +527,10 @@ fn for_each_system<T: Scalar>(
     let n = shape.a.n;
     let len = shape.slot_len();
     let mut out = alloc_output(shape.len)?;
-    let plan = Plan::new(shape.count, n);
+    let plan = Plan::new(shape.count, n).with_rhs(n, shape.k);
     let first = FirstFailure::new();
-    run_groups(
+    plan.run(
         split_groups(&mut out, len, plan.group_len),
-        plan.parallel,
         |(start, part): (usize, &mut [T])| {
             let mut scratch = Scratch {
                 lu: if factor_here {

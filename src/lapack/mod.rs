@@ -444,7 +444,7 @@ mod threads;
 pub(crate) mod vendor;
 
 use threads::vendor_call;
-pub(crate) use threads::PinnedVendor;
+pub(crate) use threads::{vendor_may_thread, PinnedVendor};
 
 #[cfg(test)]
 mod tests {

@@ -59,11 +59,17 @@ fn vendor_thread() -> Option<&'static ThreadPool> {
     .as_ref()
 }
 
+/// Whether a call of order `n` with `nrhs` right-hand sides is big enough for the
+/// vendor to use its own threads (then it is serialized, unless the vendor is
+/// pinned to one thread for a batch).
+pub(crate) fn vendor_may_thread(n: usize, nrhs: usize) -> bool {
+    n.saturating_mul(n.max(nrhs)) >= THREADED_WORK
+}
+
 /// Runs one LAPACK call of the given size under the rules above.
 pub(crate) fn vendor_call<R: Send>(n: usize, nrhs: usize, call: impl FnOnce() -> R + Send) -> R {
-    let work = n.saturating_mul(n.max(nrhs));
     let pinned_worker = IN_BATCH_WORKER.with(Cell::get) && PINNED.load(Ordering::Acquire);
-    if work < THREADED_WORK || pinned_worker {
+    if !vendor_may_thread(n, nrhs) || pinned_worker {
         call()
     } else {
         let _lock = VENDOR_LOCK.lock().unwrap_or_else(|p| p.into_inner());
