@@ -26,8 +26,11 @@ pub trait InvExt {
     /// The inverse of every matrix, in a new standard-layout array of the input's
     /// shape: `result[..., :, :] = inv(self[..., :, :])`.
     ///
-    /// Computed by LAPACK `getrf` + `getri` (LU with partial pivoting). The input is
-    /// never modified; any layout is accepted (C or F order, strided, negative
+    /// Computed by LU with partial pivoting: LAPACK `getrf` + `getri` for complex
+    /// types and for real matrices above 64×64, and for real matrices up to 64×64
+    /// this crate's own batched kernel (Gauss-Jordan with LAPACK's pivoting rule,
+    /// vectorised across the stack; same singular pivots, same errors;
+    /// [`Method`](crate::Method) forces either). The input is never modified; any layout is accepted (C or F order, strided, negative
     /// strides, permuted axes, broadcast views) and read exactly once. Integer
     /// input gives an `f64` result. Empty stacks and `0×0` matrices give an empty
     /// result without calling LAPACK.
