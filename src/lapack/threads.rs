@@ -5,15 +5,20 @@
 //! 1. While a batch runs on several workers, the vendor is pinned to one thread
 //!    ([`PinnedVendor`]); the workers' calls then run single-threaded inside the
 //!    vendor and may overlap freely.
-//! 2. Any other call big enough for the vendor to start its own threads runs on
-//!    one dedicated thread with a large stack, one call at a time
-//!    ([`vendor_call`]). Concurrent threaded calls gain nothing on shared cores,
+//! 2. Any other call big enough for the vendor to start its own threads runs one
+//!    at a time ([`vendor_call`]), and on a dedicated thread with a large stack
+//!    when the caller's stack is too small for it. Concurrent threaded calls gain nothing on shared cores,
 //!    and the stack matters: OpenBLAS's threaded `getrf` (`dgetrf_parallel`)
 //!    keeps `MAX_CPU_NUMBER²`-sized job tables on the stack and recurses, so
 //!    Debian's 0.3.21 (`MAX_THREADS=64`) needs about 4 MiB at n = 160 and 6 MiB at
 //!    n = 4096, and segfaults on the 2 MiB stacks Rust and rayon give their
-//!    threads (pinned by `tests/vendor_stack.rs`). Changing the vendor's thread
-//!    count happens under the same lock, so it never changes under a running call.
+//!    threads (pinned by `tests/vendor_stack.rs`). The need is predictable (about
+//!    `MAX_THREADS² · 128` bytes per recursion level, `log₂ n` levels), so a call
+//!    is handed to the large-stack thread only when the caller's remaining stack
+//!    is short of it: the hand-off costs 10 to 90 µs on a VM, which a 256×256
+//!    inverse (about 1 ms) should not pay on the main thread's 8 MiB stack.
+//!    Changing the vendor's thread count happens under the same lock, so it never
+//!    changes under a running call.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -73,11 +78,46 @@ pub(crate) fn vendor_call<R: Send>(n: usize, nrhs: usize, call: impl FnOnce() ->
         call()
     } else {
         let _lock = VENDOR_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+        let enough = match (stack_needed(n), stack_remaining()) {
+            (None, _) => true,
+            (Some(need), Some(left)) => left >= need,
+            (Some(_), None) => false,
+        };
         match vendor_thread() {
-            Some(pool) => pool.install(call),
-            None => call(),
+            Some(pool) if !enough => pool.install(call),
+            _ => call(),
         }
     }
+}
+
+/// Stack a threaded vendor call of order `n` may use, when the vendor is known to
+/// need more than a few KiB: OpenBLAS's `getrf_parallel` recurses about
+/// `6 + log₂(n / 160)` times with `MAX_THREADS² · 128` bytes of job tables per
+/// level (measured on Debian's 0.3.21: 3–4 MiB at n = 160, 4–6 MiB at n = 4096).
+/// Counted with 50% to spare plus 1 MiB for everything else on the stack.
+fn stack_needed(n: usize) -> Option<usize> {
+    let max_threads = vendor::openblas_max_threads()?;
+    let frame = max_threads.saturating_mul(max_threads).saturating_mul(128) + (16 << 10);
+    let levels = 6 + (n / 160).max(1).ilog2() as usize + 1;
+    Some(frame.saturating_mul(levels).saturating_mul(3) / 2 + (1 << 20))
+}
+
+/// The stack left below this point on the current thread, if the platform says.
+fn stack_remaining() -> Option<usize> {
+    thread_local! {
+        /// The lowest address of this thread's stack, looked up once.
+        static STACK_LOW: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+    let low = match STACK_LOW.with(Cell::get) {
+        Some(low) => low,
+        None => {
+            let low = vendor::current_stack_low()?;
+            STACK_LOW.with(|s| s.set(Some(low)));
+            low
+        }
+    };
+    let here = 0u8;
+    (std::ptr::addr_of!(here) as usize).checked_sub(low)
 }
 
 /// Pins the vendor to one thread while any parallel batch runs, and gives it
@@ -139,6 +179,20 @@ mod tests {
         assert!(!IN_BATCH_WORKER.with(Cell::get));
         drop(pin);
         assert_eq!(ACTIVE.lock().unwrap().0, 0);
+    }
+
+    #[test]
+    fn stack_figures_are_sane() {
+        // This test thread has Rust's default 2 MiB stack (or RUST_MIN_STACK).
+        let left = stack_remaining().expect("Linux reports thread stacks");
+        assert!(left > 64 << 10 && left < 1 << 30, "{left}");
+        if let Some(need) = stack_needed(4096) {
+            assert!(
+                need > 6 << 20,
+                "OpenBLAS at n = 4096 needs more than 6 MiB: {need}"
+            );
+            assert!(stack_needed(160).unwrap() < need);
+        }
     }
 
     #[test]

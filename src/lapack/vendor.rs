@@ -334,3 +334,46 @@ mod tests {
         );
     }
 }
+
+/// OpenBLAS's `MAX_THREADS` build setting (from `openblas_get_config`), which
+/// sizes the job tables its threaded LU keeps on the stack; `None` for other
+/// vendors. An OpenBLAS that does not say is taken as built for 256 threads.
+pub(crate) fn openblas_max_threads() -> Option<usize> {
+    let probe = &resolved().probe;
+    if probe.vendor != Vendor::OpenBlas {
+        return None;
+    }
+    let config = probe.version.as_deref().unwrap_or("");
+    let value = config
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("MAX_THREADS="))
+        .and_then(|v| v.parse().ok());
+    Some(value.unwrap_or(256))
+}
+
+/// The lowest address of the calling thread's stack (glibc's
+/// `pthread_getattr_np`; the main thread's is derived from its rlimit).
+pub(crate) fn current_stack_low() -> Option<usize> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
+        let mut addr: *mut c_void = std::ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        // SAFETY: pthread_getattr_np initialises `attr` for the calling thread
+        // (checked by its return value) before pthread_attr_getstack reads it and
+        // pthread_attr_destroy frees it; `addr` and `size` are valid out-pointers.
+        let ok = unsafe {
+            if libc::pthread_getattr_np(libc::pthread_self(), attr.as_mut_ptr()) != 0 {
+                return None;
+            }
+            let ok = libc::pthread_attr_getstack(attr.as_ptr(), &mut addr, &mut size) == 0;
+            libc::pthread_attr_destroy(attr.as_mut_ptr());
+            ok
+        };
+        ok.then_some(addr as usize).filter(|&a| a != 0)
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        None
+    }
+}
