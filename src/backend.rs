@@ -176,7 +176,6 @@ pub fn backend_info() -> BackendInfo {
 ///
 /// Batches of n ≤ 64 go to the crate's own kernel, so only single matrices and
 /// larger batches reach this choice.
-#[allow(dead_code)] // wired into src/inv.rs by the lead
 pub(crate) fn preferred_route(vendor: Vendor, n: usize) -> Method {
     match vendor {
         Vendor::Blis if n >= 1024 => Method::Getrs,
@@ -185,7 +184,6 @@ pub(crate) fn preferred_route(vendor: Vendor, n: usize) -> Method {
 }
 
 /// The vendor loaded in this process (resolved once, cached).
-#[allow(dead_code)] // for preferred_route's caller
 pub(crate) fn loaded_vendor() -> Vendor {
     vendor::probe().vendor
 }

@@ -3,6 +3,7 @@
 
 use ndarray::{Array, ArrayBase, Data, Dimension};
 
+use crate::backend::{loaded_vendor, preferred_route};
 use crate::batch::{split_groups, FirstFailure, Plan};
 use crate::error::LinAlgError;
 use crate::kernels::{self, LaneStatus};
@@ -147,14 +148,19 @@ pub(crate) enum Route {
 
 impl Route {
     /// The route for `method` on matrices of type `T` and order `n`: the own kernel
-    /// wherever it exists, else getri.
+    /// wherever it exists, else the LAPACK route measured faster for the loaded
+    /// vendor at this size ([`preferred_route`]).
     fn choose<T: Scalar>(method: Method, n: usize) -> Self {
         let kernel = kernels::has_kernel::<T>(n);
         match method {
             Method::Getrs => Route::Getrs,
             Method::Getri => Route::Getri,
             Method::Auto | Method::Kernel if kernel => Route::Kernel,
-            Method::Auto | Method::Kernel => Route::Getri,
+            Method::Kernel => Route::Getri,
+            Method::Auto => match preferred_route(loaded_vendor(), n) {
+                Method::Getrs => Route::Getrs,
+                _ => Route::Getri,
+            },
         }
     }
 }

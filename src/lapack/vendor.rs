@@ -297,44 +297,6 @@ fn resolve() -> Resolved {
     Resolved { probe, threads }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_linked_vendor_is_recognised() {
-        let p = probe();
-        assert_ne!(p.vendor, Vendor::Unknown, "{p:?}");
-        assert!(p.blas_library.is_some(), "{p:?}");
-        assert!(
-            p.lapack_version.is_some_and(|(major, ..)| major == 3),
-            "{p:?}"
-        );
-    }
-
-    #[test]
-    fn thread_count_round_trips_where_settable() {
-        if !has_thread_control() {
-            assert!(!set(1));
-            return;
-        }
-        // Other tests run batches (which hold the vendor to one thread) at the same
-        // time, so only the calls' success is asserted, not the values seen.
-        let before = get().expect("a vendor with thread control reports its count");
-        assert!(set(1));
-        assert!(get().is_some());
-        assert!(set(before));
-    }
-
-    #[test]
-    fn file_versions_come_from_real_names() {
-        assert_eq!(
-            file_version(std::path::Path::new("/nonexistent/libx.so.3")),
-            None
-        );
-    }
-}
-
 /// OpenBLAS's `MAX_THREADS` build setting (from `openblas_get_config`), which
 /// sizes the job tables its threaded LU keeps on the stack; `None` for other
 /// vendors. An OpenBLAS that does not say is taken as built for 256 threads.
@@ -375,5 +337,43 @@ pub(crate) fn current_stack_low() -> Option<usize> {
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_linked_vendor_is_recognised() {
+        let p = probe();
+        assert_ne!(p.vendor, Vendor::Unknown, "{p:?}");
+        assert!(p.blas_library.is_some(), "{p:?}");
+        assert!(
+            p.lapack_version.is_some_and(|(major, ..)| major == 3),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn thread_count_round_trips_where_settable() {
+        if !has_thread_control() {
+            assert!(!set(1));
+            return;
+        }
+        // Other tests run batches (which hold the vendor to one thread) at the same
+        // time, so only the calls' success is asserted, not the values seen.
+        let before = get().expect("a vendor with thread control reports its count");
+        assert!(set(1));
+        assert!(get().is_some());
+        assert!(set(before));
+    }
+
+    #[test]
+    fn file_versions_come_from_real_names() {
+        assert_eq!(
+            file_version(std::path::Path::new("/nonexistent/libx.so.3")),
+            None
+        );
     }
 }
