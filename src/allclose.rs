@@ -98,15 +98,11 @@ where
     D1: Dimension,
     D2: Dimension,
 {
-    let Some(shape) = co_broadcast(a.shape(), b.shape()) else {
-        return false;
-    };
-    let shape = IxDyn(&shape);
-    match (a.broadcast(shape.clone()), b.broadcast(shape)) {
-        (Some(a), Some(b)) => Zip::from(&a)
+    match broadcast_pair(a, b) {
+        Ok((a, b)) => Zip::from(&a)
             .and(&b)
             .all(|&x, &y| tol.close(x.promote(), y.promote())),
-        _ => false,
+        Err(_) => false,
     }
 }
 
