@@ -23,10 +23,10 @@ where
     S: Data<Elem = A>,
     D: Dimension,
 {
-    let (out, failures, _) = run(a, opts, FirstFailure::new())?;
-    match failures.into_first() {
-        None => Ok(out),
-        Some((i, e)) => Err(e.at_batch(square_stack(a.shape())?.batch_index(i))),
+    let ran = run(a, opts, FirstFailure::new())?;
+    match ran.failures.into_first() {
+        None => Ok(ran.out),
+        Some((i, e)) => Err(e.at_batch(ran.stack.batch_index(i))),
     }
 }
 
@@ -40,23 +40,30 @@ where
     S: Data<Elem = A>,
     D: Dimension,
 {
-    let (out, failures, rcond) = run(a, opts, FirstFailure::keep_all())?;
-    let stack = square_stack(a.shape())?;
+    let ran = run(a, opts, FirstFailure::keep_all())?;
     Ok(InvReport::new(
-        out,
-        &stack.batch,
-        failures.into_all(),
-        rcond,
+        ran.out,
+        &ran.stack.batch,
+        ran.failures.into_all(),
+        ran.rcond,
     ))
 }
 
+/// What one run over a stack leaves: the output, the stack's shape, the failures
+/// and (when asked for) each matrix's rcond.
+struct Ran<T, D> {
+    out: Array<T, D>,
+    stack: Stack,
+    failures: FirstFailure,
+    rcond: Option<Vec<f64>>,
+}
+
 /// Copies `a` into a new C-order buffer and inverts it there.
-#[allow(clippy::type_complexity)]
 fn run<A, S, D>(
     a: &ArrayBase<S, D>,
     opts: &InvOptions,
     failures: FirstFailure,
-) -> Result<(Array<A::Output, D>, FirstFailure, Option<Vec<f64>>), LinAlgError>
+) -> Result<Ran<A::Output, D>, LinAlgError>
 where
     A: Element,
     S: Data<Elem = A>,
@@ -89,7 +96,12 @@ where
     }
     let out = Array::from_shape_vec(a.raw_dim(), out)
         .expect("the output holds one element per input element");
-    Ok((out, failures, rcond))
+    Ok(Ran {
+        out,
+        stack,
+        failures,
+        rcond,
+    })
 }
 
 /// The inverse of `a`, computed in `a`'s own buffer when it is in standard layout
