@@ -7,6 +7,7 @@
 //! vendor-bench --info              # backend_info() of the loaded vendor
 //! vendor-bench --blas-library      # the file that provides dgemm_
 //! vendor-bench --cases f64:256:1,f64:4:20000 --impls inv_ext,getri,getrs [--target 0.5]
+//! vendor-bench --overhead --cases f64:256:1,f64:1024:1 [--target 5]
 //! ```
 //!
 //! One TSV row per case and implementation on stdout:
@@ -25,13 +26,21 @@
 //!
 //! The raw loops run on the calling thread, one matrix after another, as a caller
 //! of LAPACK would write them.
+//!
+//! `--overhead` (single matrices only) answers "what does inv_ext add to the
+//! vendor?" without trusting two separate medians on a noisy machine: it times
+//! `inv` and the raw `getri` route in interleaved pairs (which one goes first
+//! alternates), takes each pair's ratio, and prints the median ratio with its
+//! quartiles, for a C-order and for an F-order input (the raw route copies either
+//! one with a flat copy; inv_ext copies an F-order input into C order):
+//! `vendor  dtype  n  pairs  layout  median  q1  q3`.
 
 use std::ffi::c_int;
 use std::hint::black_box;
 use std::time::Instant;
 
 use inv_ext::InvExt;
-use ndarray::{Array2, Array3, Axis};
+use ndarray::{Array2, Array3, Axis, ShapeBuilder};
 
 /// The raw LAPACK calls of the `getri` and `getrs` routes, for one element type.
 trait Raw: Copy + Default + 'static {
@@ -191,6 +200,69 @@ fn median_time(target: f64, mut f: impl FnMut()) -> f64 {
     samples[samples.len() / 2]
 }
 
+/// Ratios `inv / raw` from interleaved pairs until `target` seconds (at least
+/// 11 pairs, at most 400): (pairs, median, first quartile, third quartile).
+fn pair_ratios(
+    target: f64,
+    mut inv: impl FnMut(),
+    mut raw: impl FnMut(),
+) -> (usize, f64, f64, f64) {
+    inv();
+    raw();
+    let mut ratios = Vec::new();
+    let start = Instant::now();
+    while ratios.len() < 11 || (start.elapsed().as_secs_f64() < target && ratios.len() < 400) {
+        let time = |f: &mut dyn FnMut()| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        };
+        let (a, b) = if ratios.len() % 2 == 0 {
+            let a = time(&mut inv);
+            (a, time(&mut raw))
+        } else {
+            let b = time(&mut raw);
+            (time(&mut inv), b)
+        };
+        ratios.push(a / b);
+    }
+    ratios.sort_by(f64::total_cmp);
+    let q = |f: f64| ratios[((ratios.len() - 1) as f64 * f).round() as usize];
+    (ratios.len(), q(0.5), q(0.25), q(0.75))
+}
+
+macro_rules! overhead_case {
+    ($t:ty, $case:expr, $target:expr, $vendor:expr) => {{
+        let n = $case.n;
+        let flat: Vec<$t> = data::<$t>(n, 1);
+        let c_order = Array2::from_shape_vec((n, n), flat.clone()).unwrap();
+        let f_order = Array2::from_shape_vec((n, n).f(), flat.clone()).unwrap();
+        let mut ipiv = vec![0; n];
+        let mut work = vec![<$t>::ZERO; getri_lwork::<$t>(n)];
+        for (layout, a) in [("C", &c_order), ("F", &f_order), ("C inv_into", &c_order)] {
+            eprintln!("  {} {} n={} overhead, {}", $vendor, $case.dtype, n, layout);
+            let into = layout.ends_with("inv_into");
+            let (pairs, median, q1, q3) = pair_ratios(
+                $target,
+                || {
+                    if into {
+                        black_box(a.clone().inv_into().unwrap());
+                    } else {
+                        black_box(a.inv().unwrap());
+                    }
+                },
+                || {
+                    black_box(raw_getri(&flat, n, &mut ipiv, &mut work));
+                },
+            );
+            println!(
+                "{}\t{}\t{}\t{}\t{}\t{:.4}\t{:.4}\t{:.4}",
+                $vendor, $case.dtype, n, pairs, layout, median, q1, q3
+            );
+        }
+    }};
+}
+
 struct Case {
     dtype: String,
     n: usize,
@@ -346,6 +418,16 @@ fn main() {
         })
         .collect();
     eprintln!("vendor-bench: {info}");
+    if args.iter().any(|a| a == "--overhead") {
+        for case in &cases {
+            match case.dtype.as_str() {
+                "f64" => overhead_case!(f64, case, target, vendor),
+                "f32" => overhead_case!(f32, case, target, vendor),
+                other => panic!("dtype {other}: f64 or f32"),
+            }
+        }
+        return;
+    }
     for case in &cases {
         match case.dtype.as_str() {
             "f64" => run_case!(f64, case, &impls, target, vendor),
