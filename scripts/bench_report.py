@@ -139,8 +139,51 @@ def main():
         *summary,
         "",
     ]
+    md += overhead_table(f"{out}/overhead.tsv")
     open(f"{out}/vendors.md", "w").write("\n".join(md))
     plot(rows, vendors, peers, info, out)
+
+
+def overhead_table(path):
+    """The interleaved-pair ratios of `vendor-bench --overhead`, as Markdown lines
+    (none when the file is missing or empty)."""
+    try:
+        rows = [l.rstrip("\n").split("\t") for l in open(path)]
+    except FileNotFoundError:
+        return []
+    rows = [r for r in rows if len(r) == 8]
+    if not rows:
+        return []
+    whats = list(dict.fromkeys(r[4] for r in rows))
+    label = {
+        "raw getrs/getri": "raw getrs / raw getri",
+        "C": "inv (C order) / raw",
+        "F": "inv (F order) / raw",
+        "C inv_into": "clone + inv_into / raw",
+    }
+    lines = [
+        "## What inv_ext adds to the vendor (interleaved pairs)",
+        "",
+        "Each cell: the median of the per-pair time ratios, with the quartiles, from "
+        "`vendor-bench --overhead` (the two sides timed alternately, which one goes "
+        "first alternating, so that load drifts cancel); the number of pairs in "
+        "parentheses. `raw` is a copy into a new buffer plus getrf + getri. "
+        "`raw getrs / raw getri` is the route comparison behind `Method::Auto`.",
+        "",
+        "| vendor | case | " + " | ".join(label.get(w, w) for w in whats) + " |",
+        "|" + "---|" * (2 + len(whats)),
+    ]
+    keys = list(dict.fromkeys((r[0], r[1], r[2]) for r in rows))
+    cell = {(r[0], r[1], r[2], r[4]): r for r in rows}
+    for (vendor, dtype, n) in keys:
+        cells = []
+        for w in whats:
+            r = cell.get((vendor, dtype, n, w))
+            cells.append(
+                f"{float(r[5]):.3f} [{float(r[6]):.3f}–{float(r[7]):.3f}] ({r[3]})" if r else ""
+            )
+        lines.append(f"| {vendor.split(' ')[0]} | {dtype} n={n} | " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 def short_version(line):

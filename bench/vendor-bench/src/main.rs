@@ -32,8 +32,10 @@
 //! `inv` and the raw `getri` route in interleaved pairs (which one goes first
 //! alternates), takes each pair's ratio, and prints the median ratio with its
 //! quartiles, for a C-order and for an F-order input (the raw route copies either
-//! one with a flat copy; inv_ext copies an F-order input into C order):
-//! `vendor  dtype  n  pairs  layout  median  q1  q3`.
+//! one with a flat copy; inv_ext copies an F-order input into C order), for
+//! `inv_into` on a clone, and for the raw getrs route against the raw getri route
+//! (the measurement behind `Method::Auto`'s choice):
+//! `vendor  dtype  n  pairs  what  median  q1  q3` (ratio = first / second).
 
 use std::ffi::c_int;
 use std::hint::black_box;
@@ -239,6 +241,28 @@ macro_rules! overhead_case {
         let f_order = Array2::from_shape_vec((n, n).f(), flat.clone()).unwrap();
         let mut ipiv = vec![0; n];
         let mut work = vec![<$t>::ZERO; getri_lwork::<$t>(n)];
+        {
+            // The two raw routes against each other: which one should `Method::Auto`
+            // take on this vendor at this size?
+            eprintln!(
+                "  {} {} n={} routes, getrs / getri",
+                $vendor, $case.dtype, n
+            );
+            let mut ipiv2 = vec![0; n];
+            let (pairs, median, q1, q3) = pair_ratios(
+                $target,
+                || {
+                    black_box(raw_getrs(&flat, n, &mut ipiv2));
+                },
+                || {
+                    black_box(raw_getri(&flat, n, &mut ipiv, &mut work));
+                },
+            );
+            println!(
+                "{}\t{}\t{}\t{}\t{}\t{:.4}\t{:.4}\t{:.4}",
+                $vendor, $case.dtype, n, pairs, "raw getrs/getri", median, q1, q3
+            );
+        }
         for (layout, a) in [("C", &c_order), ("F", &f_order), ("C inv_into", &c_order)] {
             eprintln!("  {} {} n={} overhead, {}", $vendor, $case.dtype, n, layout);
             let into = layout.ends_with("inv_into");
