@@ -28,14 +28,20 @@
 //! (one pass, finiteness checked on the lanes); any other layout or type
 //! (integers) is first copied into the output slots by `layout::Source::load`.
 //!
-//! Crossovers, measured on a 2-core Zen 4 (AVX-512 hardware, AVX2 code), f64,
-//! batches spread over both cores: lanes across the batch beat one matrix at a
-//! time up to n = 16 (567 vs 737 ns at 16), one at a time wins from 32 on (3.3
-//! vs 4.5 µs at 32, 16.7 vs 22.3 µs at 64); the kernel still beat the LAPACK loop
-//! by 1.3–1.5× at n = 80–128, but [`MAX_N`] stays at 64, where a single matrix
-//! (no batch parallelism, and OpenBLAS's own threads from n ≈ 100) would start
-//! to favour LAPACK. Gathering by 4×4 vector transposes instead of element by
-//! element was measured and gained nothing (n = 2, 4) or lost (n = 8).
+//! Crossovers, measured on a 2-core Zen 4 (AVX-512 hardware, AVX2 + FMA code),
+//! f64, CPU time per matrix on one thread (the machine was shared, so wall
+//! times were noisy): the lane kernel beats the blocked one up to n = 26 (1.6
+//! vs 2.3 µs at 24, 3.4 vs 3.7 at 26), they tie at 28 (4.1 vs 4.0, where the
+//! lanes' `4 n²` workspace outgrows L1), and the blocked kernel wins from 30 on
+//! (5.3 vs 4.4 µs at 30, 6.2 vs 4.4 at 32, 21 vs 13 at 48, 52 vs 25 at 64).
+//! FMA made the lane kernel ~10% faster; with it the run-time-order code at
+//! n = 16 beats the unrolled compile-time one (0.66 vs 0.74 µs). Past 64 the
+//! blocked kernel still beat the LAPACK loop: 1.8× at n = 80 (batches and
+//! single matrices), 1.5× on batches at 96–128 but only 1.1–1.2× on a single
+//! matrix, and it lost at 160 (0.85×); [`MAX_N`] stays at 64. Gathering by 4×4
+//! vector transposes instead of element by element was measured and gained
+//! nothing (n = 2, 4) or lost (n = 8). In the blocked kernel, tiles of 3
+//! vectors × 4 columns were no faster than 2 × 4.
 //!
 //! Semantics are LAPACK's: the same pivots (first largest modulus, reciprocal
 //! multipliers), an exactly zero pivot is `Singular` at the same step, and a
@@ -62,7 +68,7 @@ pub(crate) const UNROLLED_MAX: usize = 8;
 
 /// From this order on, one matrix at a time, vectorised along its columns: a
 /// block of lanes would no longer fit in L1.
-pub(crate) const ONE_AT_A_TIME: usize = 24;
+pub(crate) const ONE_AT_A_TIME: usize = 28;
 
 /// Largest order the kernels take (see the crossovers above).
 pub(crate) const MAX_N: usize = 64;
