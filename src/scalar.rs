@@ -74,6 +74,13 @@ pub trait Scalar:
     /// loop, it checks finiteness without a branch per element.
     fn finite_probe(self) -> Self::Real;
 
+    /// `self * a + b`, rounded once for the real types (`f32::mul_add`,
+    /// `f64::mul_add`): one FMA instruction in code compiled with the `fma`
+    /// target feature, a slow correctly rounded library call elsewhere, so the
+    /// kernels call it only from such code. Complex types round each operation.
+    #[doc(hidden)]
+    fn fused_mul_add(self, a: Self, b: Self) -> Self;
+
     /// Machine epsilon of [`Scalar::Real`].
     fn epsilon() -> Self::Real {
         <Self::Real as Float>::epsilon()
@@ -110,6 +117,10 @@ macro_rules! impl_real {
             fn finite_probe(self) -> $t {
                 self * 0.0
             }
+            #[inline(always)]
+            fn fused_mul_add(self, a: $t, b: $t) -> $t {
+                <$t>::mul_add(self, a, b)
+            }
         }
     };
 }
@@ -145,6 +156,10 @@ macro_rules! impl_complex {
             #[inline]
             fn finite_probe(self) -> $r {
                 self.re * 0.0 + self.im * 0.0
+            }
+            #[inline]
+            fn fused_mul_add(self, a: Self, b: Self) -> Self {
+                self * a + b
             }
         }
     };

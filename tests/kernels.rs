@@ -319,6 +319,52 @@ fn singular_matrices_fail_at_the_same_index_and_pivot_f32() {
     singular_matches::<f32>(6);
 }
 
+/// Every order from the lane kernels' to the largest (every edge of the
+/// blocked kernel's panels of 8 steps, short last panels, padded columns):
+/// random stacks against LAPACK, and singular matrices whose first zero pivot
+/// is at, just before or just after a panel edge.
+fn every_order<T: Real>(seed: u64, tol: f64) {
+    let mut r = rng(seed);
+    for n in 9..=64 {
+        let mut a = random::<T>(&mut r, 6, n);
+        for mut m in a.outer_iter_mut().skip(3) {
+            for i in 0..n {
+                m[[i, i]] = T::of(m[[i, i]].into() + n as f64);
+            }
+        }
+        compare_paths(
+            &a,
+            tol * n as f64,
+            &format!("{} every order n={n}", type_name::<T>()),
+        );
+        for k in [0, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, n - 2, n - 1] {
+            if k >= n {
+                continue;
+            }
+            let mut a = random::<T>(&mut r, 3, n);
+            a.index_axis_mut(Axis(0), 1)
+                .assign(&singular_at::<T>(&mut r, n, k));
+            let expect = Err(LinAlgError::Singular {
+                batch: vec![1],
+                pivot: k,
+            });
+            for method in [Method::Kernel, Method::Getri] {
+                assert_eq!(a.inv_with(&opts(method)), expect, "n={n} k={k} {method:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_order_up_to_64_matches_lapack_f64() {
+    every_order::<f64>(13, 1e-11);
+}
+
+#[test]
+fn every_order_up_to_64_matches_lapack_f32() {
+    every_order::<f32>(14, 1e-3);
+}
+
 #[test]
 fn exactly_singular_small_integer_matrices() {
     // Pivoting picks row 1 (|2| > |1|), and 2 - 0.5 * 4 is exactly 0.
@@ -335,7 +381,7 @@ fn exactly_singular_small_integer_matrices() {
     }
     // A zero row of A is a zero column of what LAPACK factors: pivot at that row.
     let mut r = rng(7);
-    for n in [3, 4, 8, 12] {
+    for n in [3, 4, 8, 12, 16, 24, 32, 64] {
         for k in 0..n {
             let mut a = random::<f64>(&mut r, 9, n);
             a.slice_mut(s![6, k, ..]).fill(0.0);

@@ -70,6 +70,30 @@ fn mul_sub<T: Scalar, const L: usize>(a: [T; L], b: [T; L], c: [T; L]) -> [T; L]
     r
 }
 
+/// `a - b * c`, with one rounding when `FMA` (see `simd::Fused`).
+#[inline(always)]
+pub(crate) fn fms<T: Scalar, const FMA: bool>(a: T, b: T, c: T) -> T {
+    if FMA {
+        (-b).fused_mul_add(c, a)
+    } else {
+        a - b * c
+    }
+}
+
+/// [`mul_sub`] lane by lane with [`fms`].
+#[inline(always)]
+fn fms_lanes<T: Scalar, const L: usize, const FMA: bool>(
+    a: [T; L],
+    b: [T; L],
+    c: [T; L],
+) -> [T; L] {
+    let mut r = a;
+    for l in 0..L {
+        r[l] = fms::<T, FMA>(a[l], b[l], c[l]);
+    }
+    r
+}
+
 #[inline(always)]
 fn neg<T: Scalar, const L: usize>(a: [T; L]) -> [T; L] {
     let mut r = a;
@@ -148,9 +172,10 @@ fn all_eq<T: Scalar, const L: usize>(a: [T; L], b: T) -> bool {
 /// Inverts the `L` matrices of `a` (`n * n` lane vectors, column-major) in place.
 ///
 /// `piv` is scratch of `n` lane vectors (the row interchanges), `idx[i]` is
-/// `index_value(i)` for `i <= n`. Returns each lane's status.
+/// `index_value(i)` for `i <= n`. Returns each lane's status. With `FMA`, the
+/// updates are fused multiply-adds (see `simd::Fused`).
 #[inline(always)]
-pub(crate) fn invert<T: Scalar, const L: usize>(
+pub(crate) fn invert<T: Scalar, const L: usize, const FMA: bool>(
     n: usize,
     a: &mut [[T; L]],
     piv: &mut [[T; L]],
@@ -226,10 +251,10 @@ pub(crate) fn invert<T: Scalar, const L: usize>(
                 let (p0, p1, p2, p3) = (c0[k], c1[k], c2[k], c3[k]);
                 let rows = c0.iter_mut().zip(c1.iter_mut()).zip(c2.iter_mut());
                 for (((x0, x1), x2), (x3, &m)) in rows.zip(c3.iter_mut().zip(colk.iter())) {
-                    *x0 = mul_sub(*x0, m, p0);
-                    *x1 = mul_sub(*x1, m, p1);
-                    *x2 = mul_sub(*x2, m, p2);
-                    *x3 = mul_sub(*x3, m, p3);
+                    *x0 = fms_lanes::<T, L, FMA>(*x0, m, p0);
+                    *x1 = fms_lanes::<T, L, FMA>(*x1, m, p1);
+                    *x2 = fms_lanes::<T, L, FMA>(*x2, m, p2);
+                    *x3 = fms_lanes::<T, L, FMA>(*x3, m, p3);
                 }
                 c0[k] = mul(p0, rp);
                 c1[k] = mul(p1, rp);
@@ -239,7 +264,7 @@ pub(crate) fn invert<T: Scalar, const L: usize>(
             for col in quads.into_remainder().chunks_exact_mut(n) {
                 let pk = col[k];
                 for (x, &m) in col.iter_mut().zip(colk.iter()) {
-                    *x = mul_sub(*x, m, pk);
+                    *x = fms_lanes::<T, L, FMA>(*x, m, pk);
                 }
                 col[k] = mul(pk, rp);
             }
@@ -473,7 +498,7 @@ mod tests {
     fn invert_one(n: usize, m: &[f64]) -> (Vec<f64>, LaneStatus) {
         let mut a: Vec<[f64; 1]> = m.iter().map(|&x| [x]).collect();
         let mut piv = vec![[0.0; 1]; n];
-        let s = invert::<f64, 1>(n, &mut a, &mut piv, &idx(n), [0.0]);
+        let s = invert::<f64, 1, false>(n, &mut a, &mut piv, &idx(n), [0.0]);
         let mut order = vec![0; n];
         column_order_into(&piv, 0, &mut order);
         let x = order
@@ -517,7 +542,7 @@ mod tests {
         // Lane 0: identity; lane 1: the permutation [[0, 1], [1, 0]].
         let mut a = vec![[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]];
         let mut piv = vec![[0.0; 2]; 2];
-        let s = invert::<f64, 2>(2, &mut a, &mut piv, &idx(2), [0.0; 2]);
+        let s = invert::<f64, 2, false>(2, &mut a, &mut piv, &idx(2), [0.0; 2]);
         assert_eq!(s, [LaneStatus::Ok; 2]);
         let mut order = [0; 2];
         column_order_into(&piv, 0, &mut order);

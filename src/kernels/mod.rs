@@ -10,13 +10,15 @@
 //! | n | kernel |
 //! |---|---|
 //! | 1 ..= [`UNROLLED_MAX`] | the elimination with `n` a compile-time constant, fully unrolled: for n = 1, 2, 3 this *is* the closed form, in LU form (no determinant, so no overflow at 1e200 and no absolute threshold) |
-//! | 16 | the same compile-time-order code with its steps in a loop (a common block size: 20–25% faster than the run-time kernel for ~120 KB of code; unrolling all 16 steps cost 600 KB for no more) |
-//! | `UNROLLED_MAX` < n < [`ONE_AT_A_TIME`] | the same code with `n` at run time and a per-thread workspace; row interchanges lane by lane (scalar swaps, `O(n)` per step instead of `O(n²)` blends) |
-//! | `ONE_AT_A_TIME` ..= [`MAX_N`] | the same code with one lane: one matrix at a time (it stays in L1), vectorised along its columns |
+//! | `UNROLLED_MAX` < n < [`ONE_AT_A_TIME`] | the [run-time-order lane kernel](gauss_jordan::invert) with a per-thread workspace; row interchanges lane by lane (scalar swaps, `O(n)` per step instead of `O(n²)` blends); for n = 16 (a common block size) the same code with `n` a compile-time constant |
+//! | `ONE_AT_A_TIME` ..= [`MAX_N`] | [one matrix at a time](blocked) (it stays in L1), vectorised along its columns, the updates delayed over panels of 8 steps and applied by register tiles: the same operations as the lane kernel in another order |
 //! | above, or complex | LAPACK (`getrf` + `getri`) |
 //!
 //! Lanes: 4 for `f64`, 8 for `f32` (one 256-bit register each), compiled for AVX2
 //! when the CPU has it (see `lapack::simd`), else for the baseline instruction set.
+//! Above [`UNROLLED_MAX`] the kernels are also compiled with FMA (`a - b c`
+//! rounded once, as OpenBLAS computes it) and run so when the CPU has it; the
+//! unrolled kernels keep separate multiplies and subtractions.
 //!
 //! Complex matrices go to LAPACK: they are 2–4× more work per element, LAPACK's
 //! overhead matters less, and the complex division and pivot modulus (`|re| + |im|`
@@ -26,24 +28,32 @@
 //! (one pass, finiteness checked on the lanes); any other layout or type
 //! (integers) is first copied into the output slots by `layout::Source::load`.
 //!
-//! Crossovers, measured on a 2-core Zen 4 (AVX-512 hardware, AVX2 code), f64,
-//! batches spread over both cores: lanes across the batch beat one matrix at a
-//! time up to n = 16 (567 vs 737 ns at 16), one at a time wins from 32 on (3.3
-//! vs 4.5 µs at 32, 16.7 vs 22.3 µs at 64); the kernel still beat the LAPACK loop
-//! by 1.3–1.5× at n = 80–128, but [`MAX_N`] stays at 64, where a single matrix
-//! (no batch parallelism, and OpenBLAS's own threads from n ≈ 100) would start
-//! to favour LAPACK. Gathering by 4×4 vector transposes instead of element by
-//! element was measured and gained nothing (n = 2, 4) or lost (n = 8).
+//! Crossovers, measured on a 2-core Zen 4 (AVX-512 hardware, AVX2 + FMA code),
+//! f64, CPU time per matrix on one thread (the machine was shared, so wall
+//! times were noisy): the lane kernel beats the blocked one up to n = 26 (1.6
+//! vs 2.3 µs at 24, 3.4 vs 3.7 at 26), they tie at 28 (4.1 vs 4.0, where the
+//! lanes' `4 n²` workspace outgrows L1), and the blocked kernel wins from 30 on
+//! (5.3 vs 4.4 µs at 30, 6.2 vs 4.4 at 32, 21 vs 13 at 48, 52 vs 25 at 64).
+//! FMA made the lane kernel ~10% faster; with it the run-time-order code at
+//! n = 16 beats the unrolled compile-time one (0.66 vs 0.74 µs). Past 64 the
+//! blocked kernel still beat the LAPACK loop: 1.8× at n = 80 (batches and
+//! single matrices), 1.5× on batches at 96–128 but only 1.1–1.2× on a single
+//! matrix, and it lost at 160 (0.85×); [`MAX_N`] stays at 64. Gathering by 4×4
+//! vector transposes instead of element by element was measured and gained
+//! nothing (n = 2, 4) or lost (n = 8). In the blocked kernel, tiles of 3
+//! vectors × 4 columns were no faster than 2 × 4.
 //!
 //! Semantics are LAPACK's: the same pivots (first largest modulus, reciprocal
 //! multipliers), an exactly zero pivot is `Singular` at the same step, and a
 //! pivot too small for a reciprocal sends that matrix to LAPACK.
 
+mod blocked;
 mod gauss_jordan;
 
-use crate::lapack::simd::{self, Vectorised};
+use crate::lapack::simd::{self, Fused, Vectorised};
 use crate::scalar::Scalar;
 
+use blocked::Blocked;
 pub(crate) use gauss_jordan::LaneStatus;
 use gauss_jordan::{
     column_order, column_order_into, finite_probe, index_value, invert, step, FixedState,
@@ -58,7 +68,7 @@ pub(crate) const UNROLLED_MAX: usize = 8;
 
 /// From this order on, one matrix at a time, vectorised along its columns: a
 /// block of lanes would no longer fit in L1.
-pub(crate) const ONE_AT_A_TIME: usize = 24;
+pub(crate) const ONE_AT_A_TIME: usize = 28;
 
 /// Largest order the kernels take (see the crossovers above).
 pub(crate) const MAX_N: usize = 64;
@@ -77,10 +87,10 @@ pub(crate) struct Workspace<T> {
     /// Matrices per kernel call: one per SIMD lane, or 1 from
     /// [`ONE_AT_A_TIME`] on (vectorised along the columns instead).
     lanes: usize,
-    a1: Vec<[T; 1]>,
+    /// The one-at-a-time kernel's scratch, from [`ONE_AT_A_TIME`] on.
+    one: Option<Blocked<T>>,
     a4: Vec<[T; 4]>,
     a8: Vec<[T; 8]>,
-    piv1: Vec<[T; 1]>,
     piv4: Vec<[T; 4]>,
     piv8: Vec<[T; 8]>,
     order: Vec<usize>,
@@ -94,14 +104,13 @@ impl<T: Scalar> Workspace<T> {
         let lanes = if n >= ONE_AT_A_TIME { 1 } else { lanes::<T>() };
         let dynamic = n > UNROLLED_MAX;
         let size = |l: usize| if dynamic && lanes == l { n * n } else { 0 };
-        let (nn1, nn4, nn8) = (size(1), size(4), size(8));
+        let (nn4, nn8) = (size(4), size(8));
         Workspace {
             n,
             check_finite,
             idx: (0..=n).map(index_value).collect(),
             lanes,
-            a1: vec![[T::zero(); 1]; nn1],
-            piv1: vec![[T::zero(); 1]; if nn1 > 0 { n } else { 0 }],
+            one: (lanes == 1).then(|| Blocked::new(n)),
             a4: vec![[T::zero(); 4]; nn4],
             a8: vec![[T::zero(); 8]; nn8],
             piv4: vec![[T::zero(); 4]; if nn4 > 0 { n } else { 0 }],
@@ -127,8 +136,18 @@ impl<T: Scalar> Workspace<T> {
         let count = block.len() / nn;
         debug_assert!(count <= BLOCK && block.len() == count * nn);
         debug_assert!(src.is_none_or(|s| s.len() == block.len()));
+        if let Some(one) = &mut self.one {
+            let mut job = OneAtATime {
+                src,
+                part: block,
+                ws: one,
+                check_finite: self.check_finite,
+                status: [LaneStatus::Ok; BLOCK],
+            };
+            simd::run_fused(&mut job);
+            return job.status;
+        }
         match self.lanes {
-            1 => self.lanes::<1>(src, block),
             4 => self.lanes::<4>(src, block),
             _ => self.lanes::<8>(src, block),
         }
@@ -153,10 +172,24 @@ impl<T: Scalar> Workspace<T> {
                 }
             };
         }
-        fixed!(1 2 3 4 5 6 7 8 16);
-        let (a, piv) = if L == 1 {
-            (as_lanes(&mut self.a1), as_lanes(&mut self.piv1))
-        } else if L == 4 {
+        fixed!(1 2 3 4 5 6 7 8);
+        if self.n == 16 {
+            self.job::<L, 16>(src, part)
+        } else {
+            self.job::<L, 0>(src, part)
+        }
+    }
+
+    /// The block through the lane kernel for an order above [`UNROLLED_MAX`]:
+    /// `N` when it is a compile-time constant, else 0 (the order known at run
+    /// time).
+    #[inline]
+    fn job<const L: usize, const N: usize>(
+        &mut self,
+        src: Option<&[T]>,
+        part: &mut [T],
+    ) -> [LaneStatus; BLOCK] {
+        let (a, piv) = if L == 4 {
             (as_lanes(&mut self.a4), as_lanes(&mut self.piv4))
         } else {
             (as_lanes(&mut self.a8), as_lanes(&mut self.piv8))
@@ -164,7 +197,7 @@ impl<T: Scalar> Workspace<T> {
         let (Some(a), Some(piv)) = (a, piv) else {
             unreachable!("the workspace was sized for this type's lane count");
         };
-        let mut job = Job::<T, L, 0> {
+        let mut job = Job::<T, L, N> {
             src,
             n: self.n,
             order: &mut self.order,
@@ -175,7 +208,7 @@ impl<T: Scalar> Workspace<T> {
             idx: &self.idx,
             status: [LaneStatus::Ok; BLOCK],
         };
-        simd::run(&mut job);
+        simd::run_fused(&mut job);
         job.status
     }
 }
@@ -319,16 +352,16 @@ struct Job<'a, T, const L: usize, const N: usize> {
     status: [LaneStatus; BLOCK],
 }
 
-impl<T: Scalar, const L: usize, const N: usize> Vectorised for Job<'_, T, L, N> {
+impl<T: Scalar, const L: usize, const N: usize> Fused for Job<'_, T, L, N> {
     #[inline(always)]
-    fn run(&mut self) {
+    fn run<const FMA: bool>(&mut self) {
         let n = if N > 0 { N } else { self.n };
         let nn = n * n;
         let part = std::mem::take(&mut self.part);
         let mut srcs = self.src.map(|s| s.chunks(L * nn));
         for (c, chunk) in part.chunks_mut(L * nn).enumerate() {
             let src = srcs.as_mut().and_then(Iterator::next);
-            let status = self.chunk(n, src, chunk);
+            let status = self.chunk::<FMA>(n, src, chunk);
             self.status[c * L..(c + 1) * L].copy_from_slice(&status);
         }
     }
@@ -337,7 +370,12 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Job<'_, T, L, N> 
 impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
     /// Up to `L` matrices (`part`, read from `src` when given).
     #[inline(always)]
-    fn chunk(&mut self, n: usize, src: Option<&[T]>, part: &mut [T]) -> [LaneStatus; L] {
+    fn chunk<const FMA: bool>(
+        &mut self,
+        n: usize,
+        src: Option<&[T]>,
+        part: &mut [T],
+    ) -> [LaneStatus; L] {
         let nn = n * n;
         let a = &mut self.a[..nn];
         let count = part.len() / nn;
@@ -362,7 +400,7 @@ impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
         } else {
             [<T::Real as num_traits::Zero>::zero(); L]
         };
-        let status = invert(n, a, &mut self.piv[..n], &self.idx[..=n], probe);
+        let status = invert::<T, L, FMA>(n, a, &mut self.piv[..n], &self.idx[..=n], probe);
         let order = &mut self.order[..n];
         for (l, m) in part.chunks_exact_mut(nn).enumerate() {
             if status[l] == LaneStatus::Ok {
@@ -377,5 +415,50 @@ impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
             }
         }
         status
+    }
+}
+
+/// One kernel call from [`ONE_AT_A_TIME`] on: the block's matrices one after
+/// another through the blocked kernel (see `blocked`).
+struct OneAtATime<'a, T> {
+    src: Option<&'a [T]>,
+    part: &'a mut [T],
+    ws: &'a mut Blocked<T>,
+    check_finite: bool,
+    status: [LaneStatus; BLOCK],
+}
+
+impl<T: Scalar> Fused for OneAtATime<'_, T> {
+    #[inline(always)]
+    fn run<const FMA: bool>(&mut self) {
+        if lanes::<T>() == 8 {
+            self.all::<8, FMA>();
+        } else {
+            self.all::<4, FMA>();
+        }
+    }
+}
+
+impl<T: Scalar> OneAtATime<'_, T> {
+    /// Every matrix of the block, `W` lanes per vector.
+    #[inline(always)]
+    fn all<const W: usize, const FMA: bool>(&mut self) {
+        let nn = self.ws.n() * self.ws.n();
+        let zero = <T::Real as num_traits::Zero>::zero();
+        for (k, m) in self.part.chunks_exact_mut(nn).enumerate() {
+            let src = self.src.map(|s| &s[k * nn..(k + 1) * nn]);
+            let probe = self.ws.load::<W>(src.unwrap_or(m));
+            let status = if self.check_finite && probe != zero {
+                LaneStatus::NonFinite
+            } else {
+                self.ws.invert::<W, FMA>()
+            };
+            if status == LaneStatus::Ok {
+                self.ws.store(m);
+            } else if let Some(src) = src {
+                m.copy_from_slice(src);
+            }
+            self.status[k] = status;
+        }
     }
 }

@@ -41,6 +41,56 @@ unsafe fn avx2<J: Vectorised>(job: &mut J) {
     job.run();
 }
 
+/// A job compiled in two arithmetic variants: with `FMA`, its multiply-adds
+/// are `Scalar::fused_mul_add` (one rounding, one `vfmadd` instruction); without,
+/// a separate multiply and add. Like [`Vectorised`], `run` and everything it
+/// calls is `#[inline(always)]`.
+pub(crate) trait Fused {
+    /// Does the work, fused multiply-adds or not.
+    fn run<const FMA: bool>(&mut self);
+}
+
+/// Runs `job` with AVX2 and FMA when the CPU has both (the fused variant), with
+/// AVX2 alone (unfused: a fused multiply-add without the instruction is a slow
+/// library call), else unfused with the baseline instruction set.
+#[inline]
+pub(crate) fn run_fused<J: Fused>(job: &mut J) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            if std::arch::is_x86_feature_detected!("fma") {
+                // SAFETY: as in `run`; both features were just detected.
+                unsafe { avx2_fma(job) };
+            } else {
+                // SAFETY: as in `run`.
+                unsafe { avx2_unfused(job) };
+            }
+            return;
+        }
+    }
+    job.run::<false>();
+}
+
+/// `job.run::<true>()` compiled with AVX2 and FMA enabled.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2_fma<J: Fused>(job: &mut J) {
+    job.run::<true>();
+}
+
+/// `job.run::<false>()` compiled with AVX2 enabled.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn avx2_unfused<J: Fused>(job: &mut J) {
+    job.run::<false>();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
