@@ -10,7 +10,9 @@
 //! workers that compute it get to each part. `vec![0; len]` would write it once
 //! more, on the calling thread: glibc's `calloc` zeroes with `memset` any chunk it
 //! recycles (outputs up to 32 MiB, after the first such free), and that one pass
-//! cost a quarter of the wall time of inverting 200 000 4×4 matrices on two cores.
+//! was 14% of the CPU samples, about a quarter of the wall time, of inverting
+//! 200 000 4×4 f64 matrices on two cores (one thread, CPU time per matrix:
+//! 43–44 → 28–30 ns without it).
 //! A part is zero-filled by its worker just before it is written, block by block,
 //! while the block is in L1.
 
