@@ -648,3 +648,16 @@ fn lanes_match_single_matrices_f64() {
 fn lanes_match_single_matrices_f32() {
     lanes_match_single_matrices::<f32>(12);
 }
+
+/// An output of more than 32 MiB (allocated zeroed, not block by block) holds
+/// the same inverses as small stacks of the same matrices.
+#[test]
+fn large_outputs_hold_the_same_inverses() {
+    let mut r = rng(13);
+    let a = random::<f64>(&mut r, 300_001, 4);
+    let x = a.inv().unwrap();
+    for range in [0..37, 150_000..150_033, 299_970..300_001] {
+        let part = a.slice(s![range.clone(), .., ..]).to_owned();
+        assert_eq!(part.inv().unwrap(), x.slice(s![range, .., ..]));
+    }
+}

@@ -14,7 +14,8 @@
 //! 200 000 4×4 f64 matrices on two cores (one thread, CPU time per matrix:
 //! 43–44 → 28–30 ns without it).
 //! A part is zero-filled by its worker just before it is written, block by block,
-//! while the block is in L1.
+//! while the block is in L1. (Larger outputs, which `calloc` maps fresh without
+//! a `memset`, still come from it: see `inv::OutBuf`.)
 
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicUsize, Ordering};
