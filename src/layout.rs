@@ -8,6 +8,7 @@
 use ndarray::{ArrayView2, ArrayViewD, ArrayViewMut2, Axis, Zip};
 
 use crate::error::LinAlgError;
+use crate::lapack::pages::Fresh;
 use crate::lapack::{lapack_int, LAPACK_INT_MAX};
 use crate::scalar::{Element, Scalar};
 
@@ -262,6 +263,14 @@ pub(crate) fn alloc_output<T: Scalar>(len: usize) -> Result<Vec<T>, LinAlgError>
         .map_err(|_| LinAlgError::OutOfMemory { bytes })?;
     drop(probe);
     Ok(vec![T::zero(); len])
+}
+
+/// A [`Fresh`] buffer of `len` elements for a result (nothing written yet), or
+/// [`LinAlgError::OutOfMemory`] as [`alloc_output`].
+pub(crate) fn fresh_output<T: Scalar>(len: usize) -> Result<Fresh<T>, LinAlgError> {
+    Fresh::new(len, T::zero()).map_err(|_| LinAlgError::OutOfMemory {
+        bytes: len.saturating_mul(std::mem::size_of::<T>()),
+    })
 }
 
 /// `true` when no element of `data` is NaN or infinite.

@@ -625,3 +625,85 @@ fn single_matrices_and_empty_stacks() {
         })
     );
 }
+
+/// Every position in a chunk of lanes and a block: each matrix of a stack (full
+/// chunks, a partial last chunk, row interchanges in some lanes only, a singular
+/// and a non-finite matrix beside good ones) is inverted to the same bits as
+/// when it is inverted alone (a chunk of one lane).
+fn lanes_match_single_matrices<T: Real>(seed: u64) {
+    let mut r = rng(seed);
+    for n in [1, 2, 3, 4, 5, 8] {
+        for count in [1, 3, 4, 5, 8, 9, 31, 32, 33, 70] {
+            let mut a = random::<T>(&mut r, count, n);
+            // Odd matrices diagonally dominant (no interchange), even ones not.
+            for (b, mut m) in a.outer_iter_mut().enumerate() {
+                if b % 2 == 1 {
+                    for i in 0..n {
+                        m[[i, i]] = T::of(m[[i, i]].into() + n as f64);
+                    }
+                }
+            }
+            if count > 5 {
+                a.slice_mut(s![count / 2, .., ..]).fill(T::of(0.0));
+                a[[count - 2, n - 1, 0]] = T::of(f64::NAN);
+            }
+            let report = a.inv_ex(&opts(Method::Kernel)).unwrap();
+            for (b, m) in a.outer_iter().enumerate() {
+                let alone = m.insert_axis(Axis(0)).inv_with(&opts(Method::Kernel));
+                let what = format!("{} n={n} count={count} b={b}", type_name::<T>());
+                match alone {
+                    Ok(x) => {
+                        assert_eq!(report.status[b], MatrixStatus::Ok, "{what}");
+                        assert_eq!(
+                            report.inverse.index_axis(Axis(0), b),
+                            x.index_axis(Axis(0), 0),
+                            "{what}"
+                        );
+                    }
+                    Err(_) => {
+                        assert_ne!(report.status[b], MatrixStatus::Ok, "{what}");
+                        assert!(count > 5 && (b == count / 2 || b == count - 2), "{what}");
+                    }
+                }
+            }
+            if count > 5 {
+                // The zero matrix comes first in C order.
+                let first = count / 2;
+                assert_eq!(
+                    report.failures().next(),
+                    Some((vec![first], MatrixStatus::Singular { pivot: 0 }))
+                );
+                assert_eq!(
+                    a.inv(),
+                    Err(LinAlgError::Singular {
+                        batch: vec![first],
+                        pivot: 0
+                    })
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn lanes_match_single_matrices_f64() {
+    lanes_match_single_matrices::<f64>(11);
+}
+
+#[test]
+fn lanes_match_single_matrices_f32() {
+    lanes_match_single_matrices::<f32>(12);
+}
+
+/// An output of more than 32 MiB (allocated zeroed, not block by block) holds
+/// the same inverses as small stacks of the same matrices.
+#[test]
+fn large_outputs_hold_the_same_inverses() {
+    let mut r = rng(13);
+    let a = random::<f64>(&mut r, 300_001, 4);
+    let x = a.inv().unwrap();
+    for range in [0..37, 150_000..150_033, 299_970..300_001] {
+        let part = a.slice(s![range.clone(), .., ..]).to_owned();
+        assert_eq!(part.inv().unwrap(), x.slice(s![range, .., ..]));
+    }
+}

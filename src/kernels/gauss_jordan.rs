@@ -432,6 +432,30 @@ pub(crate) fn step<T: Scalar, const N: usize, const L: usize>(
     }
 }
 
+/// The row interchanges of [`step`] (`piv`) undone as column interchanges,
+/// last first, on every lane at once: afterwards column `j` of `a` is column
+/// `j` of the inverse. Interchanges no lane made cost one comparison; the
+/// others a blend per element of the two columns.
+#[inline(always)]
+pub(crate) fn unpivot_columns<T: Scalar, const N: usize, const L: usize>(
+    a: &mut [[[T; L]; N]; N],
+    piv: &[[T; L]; N],
+    idx: &[T],
+) {
+    for k in (0..N.saturating_sub(1)).rev() {
+        let p = piv[k];
+        if all_eq(p, idx[k]) {
+            continue;
+        }
+        let (lo, hi) = a.split_at_mut(k + 1);
+        for (col, &q) in hi.iter_mut().zip(&idx[k + 1..N]) {
+            for (x, y) in lo[k].iter_mut().zip(col.iter_mut()) {
+                swap_where(p, splat(q), x, y);
+            }
+        }
+    }
+}
+
 /// For lane `l`, the column of the eliminated block that is column `j` of the
 /// inverse: the row interchanges `piv` undone as column interchanges, last
 /// first. Applied when the lanes are scattered, so it costs no blends.
