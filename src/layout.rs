@@ -122,11 +122,7 @@ impl<'a, A: Element> Source<'a, A> {
             Source::Contiguous(data) => {
                 let src = &data[i * nn..(i + 1) * nn];
                 if check {
-                    for (d, &s) in dst.iter_mut().zip(src) {
-                        let v = s.promote();
-                        probe = probe + v.finite_probe();
-                        *d = v;
-                    }
+                    probe = copy_probed(dst, src);
                 } else {
                     for (d, &s) in dst.iter_mut().zip(src) {
                         *d = s.promote();
@@ -225,15 +221,19 @@ fn copy_column_major<A: Element>(
         let width = STRIP.min(n - c0);
         if width == STRIP {
             let cols: [&[A]; STRIP] = std::array::from_fn(|k| column(c0 + k));
+            // One partial probe per column: independent additions (see
+            // `PROBE_LANES`).
+            let mut acc = [<<A::Output as Scalar>::Real as num_traits::Zero>::zero(); STRIP];
             for (r, row) in dst.chunks_exact_mut(n).enumerate() {
-                for (d, col) in row[c0..c0 + STRIP].iter_mut().zip(&cols) {
+                for ((d, col), acc) in row[c0..c0 + STRIP].iter_mut().zip(&cols).zip(&mut acc) {
                     let v = col[r].promote();
                     if check {
-                        probe = probe + v.finite_probe();
+                        *acc = *acc + v.finite_probe();
                     }
                     *d = v;
                 }
             }
+            probe = acc.into_iter().fold(probe, |a, b| a + b);
         } else {
             for c in c0..n {
                 for (row, &s) in dst.chunks_exact_mut(n).zip(column(c)) {
@@ -273,13 +273,51 @@ pub(crate) fn fresh_output<T: Scalar>(len: usize) -> Result<Fresh<T>, LinAlgErro
     })
 }
 
+/// Independent partial sums in the finite probes below. One running sum is a
+/// chain of dependent additions (3–4 cycles each, in an order the compiler must
+/// keep); eight independent ones vectorise. Measured: the single chain made the
+/// finite check 2% of a whole `inv` at n = 256.
+const PROBE_LANES: usize = 8;
+
+/// Copies `src` into `dst` (promoting integers) and returns the sum of the
+/// values' finite probes: zero exactly when every value is finite.
+pub(crate) fn copy_probed<A: Element>(
+    dst: &mut [A::Output],
+    src: &[A],
+) -> <A::Output as Scalar>::Real {
+    let zero = <<A::Output as Scalar>::Real as num_traits::Zero>::zero();
+    let mut acc = [zero; PROBE_LANES];
+    let mut d = dst.chunks_exact_mut(PROBE_LANES);
+    let mut s = src.chunks_exact(PROBE_LANES);
+    for (d, s) in (&mut d).zip(&mut s) {
+        for ((d, &s), acc) in d.iter_mut().zip(s).zip(&mut acc) {
+            let v = s.promote();
+            *acc = *acc + v.finite_probe();
+            *d = v;
+        }
+    }
+    for (d, &s) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        let v = s.promote();
+        acc[0] = acc[0] + v.finite_probe();
+        *d = v;
+    }
+    acc.into_iter().fold(zero, |a, b| a + b)
+}
+
 /// `true` when no element of `data` is NaN or infinite.
 pub(crate) fn all_finite<T: Scalar>(data: &[T]) -> bool {
-    let mut probe = <T::Real as num_traits::Zero>::zero();
-    for &v in data {
-        probe = probe + v.finite_probe();
+    let zero = <T::Real as num_traits::Zero>::zero();
+    let mut acc = [zero; PROBE_LANES];
+    let mut chunks = data.chunks_exact(PROBE_LANES);
+    for c in &mut chunks {
+        for (&v, acc) in c.iter().zip(&mut acc) {
+            *acc = *acc + v.finite_probe();
+        }
     }
-    probe == num_traits::Zero::zero()
+    for &v in chunks.remainder() {
+        acc[0] = acc[0] + v.finite_probe();
+    }
+    acc.into_iter().fold(zero, |a, b| a + b) == zero
 }
 
 #[cfg(test)]
@@ -382,6 +420,29 @@ mod tests {
         let mut d = vec![0.0; 81];
         assert!(Source::new(f.view().into_dyn()).load(&stack, 0, &mut d, true));
         assert_eq!(d, (0..81).map(f64::from).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn probes_see_a_non_finite_value_at_every_position() {
+        for len in 0..20 {
+            let clean: Vec<f64> = (0..len).map(|k| k as f64 - 7.5).collect();
+            let mut d = vec![0.0; len];
+            assert_eq!(copy_probed(&mut d, &clean), 0.0);
+            assert_eq!(d, clean);
+            assert!(all_finite(&clean));
+            for pos in 0..len {
+                for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                    let mut v = clean.clone();
+                    v[pos] = bad;
+                    assert!(copy_probed(&mut d, &v).is_nan(), "len {len}, at {pos}");
+                    assert!(!all_finite(&v), "len {len}, at {pos}");
+                }
+            }
+        }
+        let ints: Vec<i64> = (0..11).collect();
+        let mut d = vec![0.0; 11];
+        assert_eq!(copy_probed(&mut d, &ints), 0.0);
+        assert_eq!(d[10], 10.0);
     }
 
     #[test]

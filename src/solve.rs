@@ -24,7 +24,7 @@ use crate::allclose::co_broadcast;
 use crate::batch::{split_groups, FirstFailure, Plan};
 use crate::error::LinAlgError;
 use crate::lapack::{lapack_int, Lapack, LapackInt, Transpose};
-use crate::layout::{alloc_output, square_stack, unravel, Source, Stack};
+use crate::layout::{alloc_output, copy_probed, square_stack, unravel, Source, Stack};
 use crate::lu::factor_stack;
 use crate::scalar::{Element, Scalar};
 
@@ -309,11 +309,7 @@ impl<'a, B: Element> Rhs<'a, B> {
                 let j = shape.b_flat(i);
                 let src = &data[j * n * k..(j + 1) * n * k];
                 if k == 1 {
-                    for (d, &s) in dst.iter_mut().zip(src) {
-                        let v = s.promote();
-                        probe = probe + v.finite_probe();
-                        *d = v;
-                    }
+                    probe = copy_probed(dst, src);
                 } else {
                     for (r, row) in src.chunks_exact(k).enumerate() {
                         for (c, &s) in row.iter().enumerate() {
