@@ -60,16 +60,6 @@ fn mul<T: Scalar, const L: usize>(a: [T; L], b: [T; L]) -> [T; L] {
     r
 }
 
-/// `a - b * c`.
-#[inline(always)]
-fn mul_sub<T: Scalar, const L: usize>(a: [T; L], b: [T; L], c: [T; L]) -> [T; L] {
-    let mut r = a;
-    for l in 0..L {
-        r[l] = a[l] - b[l] * c[l];
-    }
-    r
-}
-
 /// `a - b * c`, with one rounding when `FMA` (see `simd::Fused`).
 #[inline(always)]
 pub(crate) fn fms<T: Scalar, const FMA: bool>(a: T, b: T, c: T) -> T {
@@ -80,7 +70,7 @@ pub(crate) fn fms<T: Scalar, const FMA: bool>(a: T, b: T, c: T) -> T {
     }
 }
 
-/// [`mul_sub`] lane by lane with [`fms`].
+/// `a - b * c` lane by lane with [`fms`].
 #[inline(always)]
 fn fms_lanes<T: Scalar, const L: usize, const FMA: bool>(
     a: [T; L],
@@ -422,7 +412,7 @@ pub(crate) fn step<T: Scalar, const N: usize, const L: usize>(
         let pk = col[k];
         for (i, (x, &mi)) in col.iter_mut().zip(m.iter()).enumerate() {
             if i != k {
-                *x = mul_sub(*x, mi, pk);
+                *x = fms_lanes::<T, L, false>(*x, mi, pk);
             }
         }
         col[k] = mul(pk, rp);

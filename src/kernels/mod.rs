@@ -327,13 +327,7 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize>(
             ($($n:literal => [$($k:literal)*]),*) => {
                 match N {
                     $($n => { $(step(&mut a, $k, &mut st, idx);)* })*
-                    // Larger constant orders: the steps in a loop (unrolling them
-                    // all would cost far more code than it gains).
-                    _ => {
-                        for k in 0..N {
-                            step(&mut a, k, &mut st, idx);
-                        }
-                    }
+                    _ => unreachable!("the unrolled kernels stop at UNROLLED_MAX"),
                 }
             };
         }
