@@ -8,15 +8,14 @@
 //! Run with `cargo run --release --example small_batch [-- --f32] [-- --no-numpy]`.
 //! Each figure is the best of 5 timed runs after one warm-up.
 
+mod common;
+
+use common::stack;
 use std::hint::black_box;
 use std::process::Command;
-use std::time::Instant;
 
 use inv_ext::{InvExt, InvOptions, Method};
 use nalgebra::{DMatrix, Matrix4};
-use ndarray::Array3;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 /// (batch, n): the shapes of issue 6.
 const SHAPES: [(usize, usize); 8] = [
@@ -32,26 +31,9 @@ const SHAPES: [(usize, usize); 8] = [
 
 const REPEAT: usize = 5;
 
-/// Best wall time of `REPEAT` runs of `f` (after a warm-up), in ns per matrix.
-fn best_ns(batch: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    (0..REPEAT)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min)
-        / batch as f64
-        * 1e9
-}
-
-/// Uniform in [-1, 1) plus n on the diagonal: well conditioned, as the NumPy script.
-fn stack(batch: usize, n: usize) -> Array3<f64> {
-    let mut rng = ChaCha8Rng::seed_from_u64(42);
-    Array3::from_shape_fn((batch, n, n), |(_, i, j)| {
-        rng.gen_range(-1.0..1.0) + if i == j { n as f64 } else { 0.0 }
-    })
+/// Best of `REPEAT` runs, in ns per matrix.
+fn best_ns(batch: usize, f: impl FnMut()) -> f64 {
+    common::best_ns(batch, REPEAT, f)
 }
 
 /// NumPy's ns per matrix by shape, from `scripts/numpy_small.py`.

@@ -24,32 +24,25 @@
 //!   (`perf record`).
 //! - `REPS=k`: best of `k` runs instead of 7.
 
+mod common;
+
+use common::stack;
 use std::hint::black_box;
 use std::time::Instant;
 
 use inv_ext::{InvExt, InvOptions, Threads};
-use ndarray::{Array3, Axis};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use ndarray::Axis;
 use rayon::prelude::*;
 
 const REPEAT: usize = 7;
 
-fn best_ns(batch: usize, mut f: impl FnMut()) -> f64 {
-    f();
+/// Best of `REPS` (default `REPEAT`) runs, in ns per matrix.
+fn best_ns(batch: usize, f: impl FnMut()) -> f64 {
     let repeat = std::env::var("REPS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(REPEAT);
-    (0..repeat)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min)
-        / batch as f64
-        * 1e9
+    common::best_ns(batch, repeat, f)
 }
 
 /// This thread's user + system CPU time in seconds (clock ticks of 10 ms).
@@ -73,13 +66,6 @@ fn cpu_ns(batch: usize, mut f: impl FnMut()) -> f64 {
         calls += 1;
     }
     (thread_cpu() - t0) / (calls * batch) as f64 * 1e9
-}
-
-fn stack(batch: usize, n: usize) -> Array3<f64> {
-    let mut rng = ChaCha8Rng::seed_from_u64(42);
-    Array3::from_shape_fn((batch, n, n), |(_, i, j)| {
-        rng.gen_range(-1.0..1.0) + if i == j { n as f64 } else { 0.0 }
-    })
 }
 
 fn main() {
