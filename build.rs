@@ -42,6 +42,7 @@ fn main() {
     for var in ENV_VARS {
         println!("cargo:rerun-if-env-changed={var}");
     }
+    avx512_cfg();
     if env::var_os("DOCS_RS").is_some() {
         return;
     }
@@ -61,6 +62,29 @@ fn main() {
     }
     if feature("ATLAS") {
         atlas();
+    }
+}
+
+/// `cfg(inv_ext_avx512)` when the compiler accepts
+/// `#[target_feature(enable = "avx512f")]` (stable since Rust 1.89; the crate's
+/// `rust-version` is lower): `src/lapack/simd.rs` then compiles an AVX-512 copy
+/// of the kernels that measured faster with it, chosen at run time.
+fn avx512_cfg() {
+    println!("cargo:rustc-check-cfg=cfg(inv_ext_avx512)");
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let Ok(out) = Command::new(rustc).arg("--version").output() else {
+        return;
+    };
+    // "rustc 1.95.0 (59807616e 2026-04-14)"
+    let version = String::from_utf8_lossy(&out.stdout);
+    let number = |i: usize| {
+        let v = version.split_whitespace().nth(1)?;
+        v.split(['.', '-']).nth(i)?.parse::<u32>().ok()
+    };
+    if let (Some(major), Some(minor)) = (number(0), number(1)) {
+        if (major, minor) >= (1, 89) {
+            println!("cargo:rustc-cfg=inv_ext_avx512");
+        }
     }
 }
 

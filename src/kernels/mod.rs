@@ -154,7 +154,7 @@ impl<T: Scalar> Workspace<T> {
                 check_finite: self.check_finite,
                 status: [LaneStatus::Ok; BLOCK],
             };
-            simd::run_fused(&mut job);
+            simd::run_fused_wide(&mut job);
             return job.status;
         }
         match self.lanes {

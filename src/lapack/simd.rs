@@ -3,9 +3,11 @@
 //! `#[target_feature(enable = "avx2")]` function (so the auto-vectoriser uses
 //! 256-bit registers) and that copy is called only when the CPU has AVX2.
 //!
-//! AVX-512 is not used: `#[target_feature(enable = "avx512f")]` is stable only
-//! since Rust 1.89, above this crate's `rust-version`; on Zen 4 (the measured
-//! machine) 512-bit operations run as two 256-bit halves anyway.
+//! AVX-512 (`avx512f` + `avx512vl`: 32 vector registers, 512-bit operations) is
+//! used only by the jobs that measured faster with it ([`run_fused_wide`]), and
+//! only when the compiler can enable it: `#[target_feature(enable = "avx512f")]`
+//! is stable since Rust 1.89, above this crate's `rust-version`, so `build.rs`
+//! sets `cfg(inv_ext_avx512)` on newer compilers and older ones build without it.
 
 /// A job whose [`run`](Vectorised::run) (and everything it calls) is
 /// `#[inline(always)]`, so it is compiled with the caller's target features.
@@ -89,6 +91,44 @@ unsafe fn avx2_fma<J: Fused>(job: &mut J) {
 #[target_feature(enable = "avx2")]
 unsafe fn avx2_unfused<J: Fused>(job: &mut J) {
     job.run::<false>();
+}
+
+/// Like [`run_fused`], but with AVX-512F/VL and FMA first when the CPU has them
+/// and the compiler could enable them (`cfg(inv_ext_avx512)`, see `build.rs`).
+/// The arithmetic is the same element by element (fused multiply-adds either
+/// way), so results are bit-identical to [`run_fused`]'s; only the registers and
+/// the instruction widths the compiler picks differ.
+#[inline]
+pub(crate) fn run_fused_wide<J: Fused>(job: &mut J) {
+    #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
+    {
+        if avx512_usable() {
+            // SAFETY: as in `run`; the features were detected.
+            unsafe { avx512_fma(job) };
+            return;
+        }
+    }
+    run_fused(job);
+}
+
+/// Whether the CPU has AVX-512F, AVX-512VL, AVX2 and FMA.
+#[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
+#[inline]
+pub(crate) fn avx512_usable() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("fma")
+}
+
+/// `job.run::<true>()` compiled with AVX-512F/VL, AVX2 and FMA enabled.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX-512VL, AVX2 and FMA.
+#[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
+#[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+unsafe fn avx512_fma<J: Fused>(job: &mut J) {
+    job.run::<true>();
 }
 
 #[cfg(test)]
