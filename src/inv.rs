@@ -1,6 +1,8 @@
 //! `inv`: the inverse of every matrix of a stack, through LAPACK getrf + getri
 //! (or getrs on the identity), with NumPy's errors or a per-matrix report.
 
+use std::mem::MaybeUninit;
+
 use ndarray::{Array, ArrayBase, Data, Dimension};
 
 use crate::backend::{loaded_vendor, preferred_route};
@@ -84,11 +86,15 @@ where
             Source::Contiguous(data) => crate::lapack::cast::same_type(data),
             Source::Strided(_) => None,
         };
+        let load = |i, slot: &mut [A::Output]| source.load(&stack, i, slot, check);
+        let fill = |i, slot: &mut [MaybeUninit<A::Output>]| source.load(&stack, i, slot, check);
+        // SAFETY: `Source::load` writes every element of its slot, whatever it
+        // returns (it checks the slot's length first).
+        let fill = unsafe { Fill::new(&fill) };
         invert_stack(
             &prepared,
             &stack,
-            out.output(),
-            &|i, slot: &mut [A::Output]| source.load(&stack, i, slot, check),
+            out.output(&load, fill),
             direct,
             opts,
             &failures,
@@ -129,8 +135,9 @@ where
         invert_stack(
             &prepared,
             &stack,
-            Output::Ready(&mut data[start..start + len]),
-            &|_, slot: &mut [T]| !check || all_finite(slot),
+            Output::Ready(&mut data[start..start + len], &|_, slot: &mut [T]| {
+                !check || all_finite(slot)
+            }),
             None,
             opts,
             &failures,
@@ -217,7 +224,8 @@ impl Prepared {
 /// One worker's scratch space, reused across its matrices.
 struct Workspace<T> {
     ipiv: Vec<i32>,
-    work: Vec<T>,
+    /// getri's scratch, never initialised (LAPACK writes it before reading).
+    work: Box<[MaybeUninit<T>]>,
     /// The LU factors, when they cannot live in the output slot (getrs route).
     lu: Vec<T>,
 }
@@ -249,14 +257,16 @@ impl<T: Scalar> OutBuf<T> {
         }
     }
 
-    fn output(&mut self) -> Output<'_, T> {
+    /// The buffer as an [`Output`] whose slots get their matrices from `load`
+    /// (written slots) or `fill` (fresh ones).
+    fn output<'a>(&'a mut self, load: Load<'a, T>, fill: Fill<'a, T>) -> Output<'a, T> {
         match self {
-            OutBuf::Fresh(f) => Output::Fresh(f),
+            OutBuf::Fresh(f) => Output::Fresh(f, fill),
             OutBuf::Zeroed(v) => {
                 // Faulted in as it is first written: huge pages make that 512
                 // times fewer faults.
                 crate::lapack::pages::advise_huge_pages(v);
-                Output::Ready(v)
+                Output::Ready(v, load)
             }
         }
     }
@@ -269,49 +279,107 @@ impl<T: Scalar> OutBuf<T> {
     }
 }
 
-/// Where the inverses go.
+/// `load(i, slot)`: puts matrix `i` into its slot, which already holds values
+/// (copies it there, or for in-place work leaves it), and says whether its values
+/// are finite.
+pub(crate) type Load<'a, T> = &'a (dyn Fn(usize, &mut [T]) -> bool + Sync);
+
+/// Like [`Load`], into a slot of a fresh output that nothing has written yet.
+#[derive(Clone, Copy)]
+pub(crate) struct Fill<'a, T>(&'a (dyn Fn(usize, &mut [MaybeUninit<T>]) -> bool + Sync));
+
+impl<'a, T> Fill<'a, T> {
+    /// # Safety
+    /// `fill(i, slot)` must write every element of `slot`, whatever it returns
+    /// (it may panic instead: see `FreshPart::take_written`).
+    pub(crate) unsafe fn new(
+        fill: &'a (dyn Fn(usize, &mut [MaybeUninit<T>]) -> bool + Sync),
+    ) -> Self {
+        Fill(fill)
+    }
+}
+
+/// Where the inverses go, and how each slot gets its matrix.
 pub(crate) enum Output<'a, T> {
-    /// A buffer already holding the matrices (in-place work).
-    Ready(&'a mut [T]),
+    /// A buffer already holding values: the matrices (in-place work) or zeros.
+    Ready(&'a mut [T], Load<'a, T>),
     /// A fresh buffer, written part by part as the matrices are loaded.
-    Fresh(&'a mut Fresh<T>),
+    Fresh(&'a mut Fresh<T>, Fill<'a, T>),
 }
 
 /// One group's share of the [`Output`], handed out in order.
 enum Dest<'a, T: Copy> {
-    Ready(&'a mut [T]),
-    Fresh(FreshPart<'a, T>),
+    Ready(&'a mut [T], Load<'a, T>),
+    Fresh(FreshPart<'a, T>, Fill<'a, T>),
 }
 
 impl<'a, T: Copy> Dest<'a, T> {
     /// Elements not handed out yet.
     fn len(&self) -> usize {
         match self {
-            Dest::Ready(s) => s.len(),
-            Dest::Fresh(p) => p.len(),
+            Dest::Ready(s, _) => s.len(),
+            Dest::Fresh(p, _) => p.len(),
         }
     }
 
-    /// The next `k` elements (fewer when fewer are left); zero when fresh.
+    /// The next `k` elements (fewer when fewer are left), as they are: zero when
+    /// fresh (for a kernel that reads its input elsewhere and writes them all).
     fn take(&mut self, k: usize) -> &'a mut [T] {
         match self {
-            Dest::Ready(s) => {
-                let all = std::mem::take(s);
-                let (head, tail) = all.split_at_mut(k.min(all.len()));
-                *s = tail;
+            Dest::Ready(s, _) => take_head(s, k),
+            Dest::Fresh(p, _) => p.take(k),
+        }
+    }
+
+    /// The next `k` elements (fewer when fewer are left: whole matrices of `nn`
+    /// either way) with matrices `first`, `first + 1`, ... loaded into them;
+    /// `finite[j]` says whether matrix `first + j`'s values are finite. A fresh
+    /// slot is written once, by the copy, not zero-filled first.
+    fn take_loaded(
+        &mut self,
+        k: usize,
+        nn: usize,
+        first: usize,
+        finite: &mut [bool],
+    ) -> &'a mut [T] {
+        match self {
+            Dest::Ready(s, load) => {
+                let head = take_head(s, k);
+                for (j, slot) in head.chunks_exact_mut(nn).enumerate() {
+                    finite[j] = load(first + j, slot);
+                }
                 head
             }
-            Dest::Fresh(p) => p.take(k),
+            Dest::Fresh(p, fill) => {
+                let write = |head: &mut [MaybeUninit<T>]| {
+                    // Every element belongs to a whole slot, which `fill` writes.
+                    assert_eq!(head.len() % nn, 0, "a part holds whole matrices");
+                    for (j, slot) in head.chunks_exact_mut(nn).enumerate() {
+                        finite[j] = (fill.0)(first + j, slot);
+                    }
+                };
+                // SAFETY: `write` writes every element of `head`: the slots cover it
+                // (checked above) and `fill` writes every element of each slot
+                // (`Fill::new`'s contract).
+                unsafe { p.take_written(k, write).0 }
+            }
         }
     }
 }
 
+/// Splits the first `k` elements (fewer when fewer are left) off `s`.
+fn take_head<'a, T>(s: &mut &'a mut [T], k: usize) -> &'a mut [T] {
+    let all = std::mem::take(s);
+    let (head, tail) = all.split_at_mut(k.min(all.len()));
+    *s = tail;
+    head
+}
+
 /// Inverts the `stack.count` matrices of `out` (C order, one after another).
 ///
-/// `load(i, slot)` fills slot `i` (or leaves it, for in-place work) and says whether
-/// its values are finite; `direct`, when given, holds every input matrix in C order
-/// (the type and layout of `buf`), which the kernel route reads instead of
-/// calling `load`. Failures go to `failures`; when it keeps them all, the
+/// Each slot gets its matrix from `out`'s loader; `direct`, when given, holds every
+/// input matrix in C order (the type and layout of the output), which the kernel
+/// route reads instead. Failures go to `failures`; when it keeps them all, the
 /// failed slots are filled with NaN. `rcond`, when given, gets each matrix's
 /// estimated reciprocal condition number.
 #[allow(clippy::too_many_arguments)]
@@ -319,7 +387,6 @@ pub(crate) fn invert_stack<T: Scalar>(
     prepared: &Prepared,
     stack: &Stack,
     out: Output<'_, T>,
-    load: &(dyn Fn(usize, &mut [T]) -> bool + Sync),
     direct: Option<&[T]>,
     opts: &InvOptions,
     failures: &FirstFailure,
@@ -332,17 +399,17 @@ pub(crate) fn invert_stack<T: Scalar>(
         .map(|r| r.chunks_mut(plan.group_len).map(Some).collect::<Vec<_>>())
         .unwrap_or_default();
     let dests: Vec<(usize, Dest<'_, T>)> = match out {
-        Output::Ready(buf) => split_groups(buf, nn, plan.group_len)
+        Output::Ready(buf, load) => split_groups(buf, nn, plan.group_len)
             .into_iter()
-            .map(|(start, part)| (start, Dest::Ready(part)))
+            .map(|(start, part)| (start, Dest::Ready(part, load)))
             .collect(),
         // A large fresh output is faulted in as it is first written: `parts`
         // advises huge pages, 512 times fewer faults.
-        Output::Fresh(fresh) => fresh
+        Output::Fresh(fresh, fill) => fresh
             .parts(nn * plan.group_len)
             .into_iter()
             .enumerate()
-            .map(|(g, part)| (g * plan.group_len, Dest::Fresh(part)))
+            .map(|(g, part)| (g * plan.group_len, Dest::Fresh(part, fill)))
             .collect(),
     };
     let groups: Vec<_> = dests
@@ -355,28 +422,26 @@ pub(crate) fn invert_stack<T: Scalar>(
         .collect();
     let work = |((start, mut dest), mut rcond_part): ((usize, Dest<'_, T>), Option<&mut [f64]>)| {
         if route == Route::Kernel {
-            let input = match direct {
-                Some(d) => Input::Direct(&d[start * nn..start * nn + dest.len()]),
-                None => Input::Load(load),
-            };
-            return kernel_group(n, lwork, start, dest, input, opts, failures, rcond_part);
+            let direct = direct.map(|d| &d[start * nn..start * nn + dest.len()]);
+            return kernel_group(n, lwork, start, dest, direct, opts, failures, rcond_part);
         }
-        let part = dest.take(dest.len());
         let mut ws = Workspace {
             ipiv: vec![0; n],
-            work: vec![T::zero(); lwork],
+            work: Box::new_uninit_slice(lwork),
             lu: if route == Route::Getrs {
                 vec![T::zero(); nn]
             } else {
                 Vec::new()
             },
         };
-        for (k, slot) in part.chunks_exact_mut(nn).enumerate() {
+        for k in 0..dest.len() / nn {
             let i = start + k;
             if failures.is_past(i) {
                 break;
             }
-            let (result, rc) = if load(i, slot) {
+            let mut finite = [true];
+            let slot = dest.take_loaded(nn, nn, i, &mut finite);
+            let (result, rc) = if finite[0] {
                 invert_one(n, slot, &mut ws, route, opts)
             } else {
                 (Err(LinAlgError::NonFinite { batch: Vec::new() }), f64::NAN)
@@ -397,7 +462,8 @@ pub(crate) fn invert_stack<T: Scalar>(
 }
 
 /// The kernel route over one group (`part`, its first matrix numbered `start`):
-/// blocks of [`kernels::BLOCK`] matrices are loaded, inverted together and then
+/// blocks of [`kernels::BLOCK`] matrices are loaded (or read from `direct`, the
+/// group's input in C order of the output type), inverted together and then
 /// checked in C order, with the same failure rules as the LAPACK loop.
 ///
 /// When `rcond` is asked for, it is LAPACK's estimate (`getrf` + `gecon` on a copy
@@ -408,7 +474,7 @@ fn kernel_group<T: Scalar>(
     lwork: usize,
     start: usize,
     mut part: Dest<'_, T>,
-    input: Input<'_, T>,
+    direct: Option<&[T]>,
     opts: &InvOptions,
     failures: &FirstFailure,
     mut rcond: Option<&mut [f64]>,
@@ -419,7 +485,7 @@ fn kernel_group<T: Scalar>(
     let mut lapack: Option<Workspace<T>> = None;
     let mut lapack_ws = || Workspace {
         ipiv: vec![0; n],
-        work: vec![T::zero(); lwork],
+        work: Box::new_uninit_slice(lwork),
         lu: vec![T::zero(); if opts.needs_rcond() { nn } else { 0 }],
     };
     // The block's matrices as loaded, for rcond.
@@ -436,18 +502,19 @@ fn kernel_group<T: Scalar>(
         if part.len() == 0 || failures.is_past(first) {
             break;
         }
-        // Taken (and for a fresh output, zero-filled) block by block, while the
-        // block fits in L1.
-        let block = part.take(nn * kernels::BLOCK);
+        // Taken (and loaded, or for a fresh output read directly, zero-filled)
+        // block by block, while the block fits in L1.
         let mut finite = [true; kernels::BLOCK];
-        let src = match input {
-            Input::Direct(d) => Some(&d[b * kernels::BLOCK * nn..][..block.len()]),
-            Input::Load(load) => {
-                for (k, slot) in block.chunks_exact_mut(nn).enumerate() {
-                    finite[k] = load(first + k, slot);
-                }
-                None
+        let (block, src) = match direct {
+            Some(d) => {
+                let block = part.take(nn * kernels::BLOCK);
+                let len = block.len();
+                (block, Some(&d[b * kernels::BLOCK * nn..][..len]))
             }
+            None => (
+                part.take_loaded(nn * kernels::BLOCK, nn, first, &mut finite),
+                None,
+            ),
         };
         if !saved.is_empty() {
             saved[..block.len()].copy_from_slice(src.unwrap_or(block));
@@ -489,15 +556,6 @@ fn kernel_group<T: Scalar>(
             }
         }
     }
-}
-
-/// Where the kernel route reads a group's matrices.
-#[derive(Clone, Copy)]
-enum Input<'a, T> {
-    /// The group's input matrices, C order, already of the output type.
-    Direct(&'a [T]),
-    /// `load(i, slot)` copies matrix `i` into its slot.
-    Load(&'a (dyn Fn(usize, &mut [T]) -> bool + Sync)),
 }
 
 /// LAPACK's rcond estimate of the matrix in `ws.lu` (destroyed), and the

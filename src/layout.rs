@@ -5,6 +5,8 @@
 //! is its transpose, and `inv(Aᵀ) = inv(A)ᵀ`: inverting the C-order slot as a
 //! column-major matrix leaves `inv(A)` in C order, with no transpose anywhere.
 
+use std::mem::MaybeUninit;
+
 use ndarray::{ArrayView2, ArrayViewD, ArrayViewMut2, Axis, Zip};
 
 use crate::error::LinAlgError;
@@ -89,6 +91,29 @@ pub(crate) fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
     index
 }
 
+/// An element a copy below writes: `T` itself (a slot that already holds
+/// values) or `MaybeUninit<T>` (a slot of a fresh output nothing has written
+/// yet, so it is not zero-filled first only to be overwritten). Every copy here
+/// writes each element of its destination exactly once, whatever it returns.
+pub(crate) trait Writable<T>: Sized {
+    /// Stores `v`.
+    fn set(&mut self, v: T);
+}
+
+impl<T> Writable<T> for T {
+    #[inline(always)]
+    fn set(&mut self, v: T) {
+        *self = v;
+    }
+}
+
+impl<T> Writable<T> for MaybeUninit<T> {
+    #[inline(always)]
+    fn set(&mut self, v: T) {
+        self.write(v);
+    }
+}
+
 /// Where the input matrices are read from.
 pub(crate) enum Source<'a, A> {
     /// Standard (C-contiguous) layout: matrix `i` is `data[i*n*n..(i+1)*n*n]`.
@@ -111,11 +136,19 @@ impl<'a, A: Element> Source<'a, A> {
         }
     }
 
-    /// Copies matrix `i` into `dst` (C order, `n*n` elements), promoting integers.
-    /// Returns `false` when `check_finite` and a value is NaN or infinite (the
-    /// check is fused into the copy: one pass over the data).
-    pub fn load(&self, stack: &Stack, i: usize, dst: &mut [A::Output], check_finite: bool) -> bool {
+    /// Copies matrix `i` into `dst` (C order, `n*n` elements), promoting integers;
+    /// every element of `dst` is written, whatever the result. Returns `false`
+    /// when `check_finite` and a value is NaN or infinite (the check is fused
+    /// into the copy: one pass over the data).
+    pub fn load<W: Writable<A::Output>>(
+        &self,
+        stack: &Stack,
+        i: usize,
+        dst: &mut [W],
+        check_finite: bool,
+    ) -> bool {
         let nn = stack.matrix_len();
+        assert_eq!(dst.len(), nn, "an output slot holds n*n elements");
         let mut probe = <<A::Output as Scalar>::Real as num_traits::Zero>::zero();
         let check = check_finite && A::CAN_BE_NONFINITE;
         match self {
@@ -125,7 +158,7 @@ impl<'a, A: Element> Source<'a, A> {
                     probe = copy_probed(dst, src);
                 } else {
                     for (d, &s) in dst.iter_mut().zip(src) {
-                        *d = s.promote();
+                        d.set(s.promote());
                     }
                 }
             }
@@ -149,9 +182,9 @@ const TILE: usize = 32;
 
 /// Copies `src` into `dst` element by element, in tiles when the source is not row
 /// major (so a transposing copy stays in cache); returns the summed finite probe.
-fn copy_matrix<A: Element>(
+fn copy_matrix<A: Element, W: Writable<A::Output>>(
     src: ArrayView2<A>,
-    mut dst: ArrayViewMut2<A::Output>,
+    mut dst: ArrayViewMut2<W>,
     check: bool,
 ) -> <A::Output as Scalar>::Real {
     if columns_contiguous(&src) {
@@ -175,10 +208,10 @@ fn copy_matrix<A: Element>(
                 Zip::from(d).and(s).for_each(|d, &s| {
                     let v = s.promote();
                     probe = probe + v.finite_probe();
-                    *d = v;
+                    d.set(v);
                 });
             } else {
-                Zip::from(d).and(s).for_each(|d, &s| *d = s.promote());
+                Zip::from(d).and(s).for_each(|d, &s| d.set(s.promote()));
             }
         }
     }
@@ -201,9 +234,9 @@ const STRIP: usize = 8;
 /// cache-set and TLB conflicts when `n` is a power of two (every row and column
 /// then starts at the same offset modulo 4 KiB): measured 2.4× faster than 32×32
 /// tiles at n = 1024 and 1.5× at 2048.
-fn copy_column_major<A: Element>(
+fn copy_column_major<A: Element, W: Writable<A::Output>>(
     src: ArrayView2<A>,
-    mut dst: ArrayViewMut2<A::Output>,
+    mut dst: ArrayViewMut2<W>,
     check: bool,
 ) -> <A::Output as Scalar>::Real {
     let mut probe = <<A::Output as Scalar>::Real as num_traits::Zero>::zero();
@@ -230,7 +263,7 @@ fn copy_column_major<A: Element>(
                     if check {
                         *acc = *acc + v.finite_probe();
                     }
-                    *d = v;
+                    d.set(v);
                 }
             }
             probe = acc.into_iter().fold(probe, |a, b| a + b);
@@ -241,7 +274,7 @@ fn copy_column_major<A: Element>(
                     if check {
                         probe = probe + v.finite_probe();
                     }
-                    row[c] = v;
+                    row[c].set(v);
                 }
             }
         }
@@ -279,12 +312,13 @@ pub(crate) fn fresh_output<T: Scalar>(len: usize) -> Result<Fresh<T>, LinAlgErro
 /// finite check 2% of a whole `inv` at n = 256.
 const PROBE_LANES: usize = 8;
 
-/// Copies `src` into `dst` (promoting integers) and returns the sum of the
-/// values' finite probes: zero exactly when every value is finite.
-pub(crate) fn copy_probed<A: Element>(
-    dst: &mut [A::Output],
+/// Copies `src` into `dst` (of the same length; promoting integers) and returns
+/// the sum of the values' finite probes: zero exactly when every value is finite.
+pub(crate) fn copy_probed<A: Element, W: Writable<A::Output>>(
+    dst: &mut [W],
     src: &[A],
 ) -> <A::Output as Scalar>::Real {
+    assert_eq!(dst.len(), src.len(), "a copy writes every element");
     let zero = <<A::Output as Scalar>::Real as num_traits::Zero>::zero();
     let mut acc = [zero; PROBE_LANES];
     let mut d = dst.chunks_exact_mut(PROBE_LANES);
@@ -293,13 +327,13 @@ pub(crate) fn copy_probed<A: Element>(
         for ((d, &s), acc) in d.iter_mut().zip(s).zip(&mut acc) {
             let v = s.promote();
             *acc = *acc + v.finite_probe();
-            *d = v;
+            d.set(v);
         }
     }
     for (d, &s) in d.into_remainder().iter_mut().zip(s.remainder()) {
         let v = s.promote();
         acc[0] = acc[0] + v.finite_probe();
-        *d = v;
+        d.set(v);
     }
     acc.into_iter().fold(zero, |a, b| a + b)
 }

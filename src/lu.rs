@@ -305,7 +305,8 @@ impl<T: Scalar, D: Dimension> Lu<T, D> {
             plan.run(
                 split_groups(&mut out, nn, plan.group_len),
                 |(start, part): (usize, &mut [T])| {
-                    let mut work = vec![T::zero(); lwork];
+                    // getri's scratch, never initialised (LAPACK writes it before reading).
+                    let mut work = Box::new_uninit_slice(lwork);
                     for (k, slot) in part.chunks_exact_mut(nn).enumerate() {
                         let i = start + k;
                         if first.is_past(i) {

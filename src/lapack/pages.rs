@@ -14,7 +14,8 @@
 //! 200 000 4×4 f64 matrices on two cores (one thread, CPU time per matrix:
 //! 43–44 → 28–30 ns without it).
 //! A part is zero-filled by its worker just before it is written, block by block,
-//! while the block is in L1. (Larger outputs, which `calloc` maps fresh without
+//! while the block is in L1, or not at all where the worker copies the input
+//! into it first ([`FreshPart::take_written`]: one write pass, not two). (Larger outputs, which `calloc` maps fresh without
 //! a `memset`, still come from it: see `inv::OutBuf`.)
 
 use std::mem::MaybeUninit;
@@ -149,6 +150,33 @@ impl<'a, T: Copy> FreshPart<'a, T> {
         // `self.rest`, so the returned slice is its only access.
         unsafe { &mut *(head as *mut [MaybeUninit<T>] as *mut [T]) }
     }
+
+    /// The next `k` elements (fewer when fewer are left), written by `write`
+    /// instead of zero-filled first; also returns what `write` returns.
+    ///
+    /// # Safety
+    /// `write` must initialise every element of the slice it is given before it
+    /// returns. (If it panics instead, nothing is counted as written and
+    /// [`Fresh::finish`] panics rather than read an unwritten element.)
+    pub(crate) unsafe fn take_written<R>(
+        &mut self,
+        k: usize,
+        write: impl FnOnce(&mut [MaybeUninit<T>]) -> R,
+    ) -> (&'a mut [T], R) {
+        let rest = std::mem::take(&mut self.rest);
+        let (head, tail) = rest.split_at_mut(k.min(rest.len()));
+        self.rest = tail;
+        let r = write(head);
+        self.written += head.len();
+        // SAFETY: `write` initialised every element of `head` (this function's
+        // contract), and `MaybeUninit<T>` has the layout of `T`; `head` is
+        // borrowed for `'a` and no longer part of `self.rest`, so the returned
+        // slice is its only access.
+        (
+            unsafe { &mut *(head as *mut [MaybeUninit<T>] as *mut [T]) },
+            r,
+        )
+    }
 }
 
 impl<T: Copy> Drop for FreshPart<'_, T> {
@@ -183,6 +211,45 @@ mod tests {
         let empty = Fresh::new(0, 0u8).unwrap();
         assert!(empty.finish().is_empty());
         assert!(Fresh::<f64>::new(usize::MAX / 4, 0.0).is_err());
+    }
+
+    #[test]
+    fn written_parts_skip_the_zero_fill() {
+        let mut f = Fresh::new(7, -1.0f64).unwrap();
+        let mut parts = f.parts(4);
+        // SAFETY: each closure writes every element it is given.
+        let (a, len) = unsafe {
+            parts[0].take_written(3, |s| {
+                for (k, x) in s.iter_mut().enumerate() {
+                    x.write(k as f64);
+                }
+                s.len()
+            })
+        };
+        assert_eq!((&*a, len), (&[0.0, 1.0, 2.0][..], 3));
+        // More than is left: the rest of the part.
+        let (b, _) =
+            unsafe { parts[1].take_written(9, |s| s.iter_mut().for_each(|x| _ = x.write(5.0))) };
+        assert_eq!(b, [5.0; 3]);
+        drop(parts);
+        assert_eq!(f.finish(), [0.0, 1.0, 2.0, -1.0, 5.0, 5.0, 5.0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "initialised")]
+    fn a_panicking_writer_leaves_nothing_readable() {
+        let mut f = Fresh::new(4, 0u32).unwrap();
+        {
+            let mut parts = f.parts(4);
+            let part = &mut parts[0];
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                // SAFETY: the closure panics before returning, which the contract
+                // allows: the elements are then never counted as written.
+                unsafe { part.take_written(2, |_| panic!("a loader bug")) }
+            }));
+            assert!(caught.is_err());
+        }
+        f.finish();
     }
 
     #[test]
