@@ -395,7 +395,9 @@ mod tests {
     }
 
     /// The blocked kernel on `m`: its output slot (the input where the status
-    /// is not `Ok`) and status.
+    /// is not `Ok`) and status. Inlined, so that the wrappers below compile it
+    /// with their target features.
+    #[inline(always)]
     fn blocked<T: Scalar, const W: usize, const FMA: bool>(
         n: usize,
         m: &[T],
@@ -513,6 +515,65 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `blocked` compiled as in `simd::run_fused_wide`'s AVX-512 variant.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F, AVX-512VL, AVX2 and FMA.
+    #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
+    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+    unsafe fn on_avx512<T: Scalar, const W: usize>(n: usize, m: &[T]) -> (Vec<T>, LaneStatus) {
+        blocked::<T, W, true>(n, m)
+    }
+
+    /// `blocked` compiled as in `simd::run_fused`'s AVX2 + FMA variant.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn on_avx2<T: Scalar, const W: usize>(n: usize, m: &[T]) -> (Vec<T>, LaneStatus) {
+        blocked::<T, W, true>(n, m)
+    }
+
+    /// The AVX-512 copy of the kernel (32 registers, 512-bit instructions where
+    /// the compiler picks them) computes the same bits as the AVX2 + FMA one,
+    /// as `simd::run_fused_wide` promises, at every order the kernel takes
+    /// (`ONE_AT_A_TIME ..= MAX_N`), f64 and f32, singular ones included.
+    /// Skipped, with a note, on a CPU without AVX-512F/VL or a compiler
+    /// without `cfg(inv_ext_avx512)`.
+    #[test]
+    fn avx512_and_avx2_variants_agree_bit_for_bit() {
+        #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
+        {
+            if !crate::lapack::simd::avx512_usable() {
+                eprintln!(
+                    "note: no AVX-512F/VL (or no FMA) on this CPU: variant comparison skipped"
+                );
+                return;
+            }
+            let mut rng = Lcg(5);
+            for n in super::super::ONE_AT_A_TIME..=super::super::MAX_N {
+                for (m, singular) in cases(n, &mut rng) {
+                    let expect = singular.map_or(LaneStatus::Ok, LaneStatus::Singular);
+                    // SAFETY: `avx512_usable` just detected AVX-512F/VL, AVX2
+                    // and FMA, which covers both wrappers' features.
+                    let ((x, s), (y, t)) =
+                        unsafe { (on_avx2::<f64, 4>(n, &m), on_avx512::<f64, 4>(n, &m)) };
+                    assert_eq!((s, t), (expect, expect), "n={n}");
+                    assert!(same(&x, &y), "n={n} f64");
+                    let m32: Vec<f32> = m.iter().map(|&v| v as f32).collect();
+                    // SAFETY: as above.
+                    let ((x, s), (y, t)) =
+                        unsafe { (on_avx2::<f32, 8>(n, &m32), on_avx512::<f32, 8>(n, &m32)) };
+                    assert_eq!((s, t), (expect, expect), "n={n} f32");
+                    assert!(same(&x, &y), "n={n} f32");
+                }
+            }
+        }
+        #[cfg(not(all(target_arch = "x86_64", inv_ext_avx512)))]
+        eprintln!("note: built without the AVX-512 variant: variant comparison skipped");
     }
 
     #[test]
