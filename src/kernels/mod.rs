@@ -60,11 +60,7 @@
 //! (6.0 vs 5.2 ns), and an earlier element-by-element scatter written as a
 //! closure called twice was compiled as a function, which kept the block in
 //! memory: inlining it took 2×2 `f64` from 10.4 to 5.2 ns and 4×4 `f32` from
-//! 15.2 to 12.2 ns. The lane kernel (n = 9 ..= 27) gathers `f64` lanes the
-//! same way when `n²` is a multiple of 4 (even n): 16×16 511–545 → 464–470 ns,
-//! 12×12 397 → 380 ns, 10×10 249 → 234 ns (same measurement); its scatter
-//! undoes each lane's own row interchanges, so it stays element by element.
-//! Compiling the unrolled kernels with AVX-512F/VL (32
+//! 15.2 to 12.2 ns. Compiling the unrolled kernels with AVX-512F/VL (32
 //! registers, same 256-bit code) gained nothing at 4×4 `f64` (21–22 ns either
 //! way), lost at 4×4 `f32` (12 → 19 ns), and the lane kernel for n = 16 lost
 //! too (850 → 1240 ns), so neither uses it.
@@ -121,9 +117,6 @@ pub(crate) struct Workspace<T> {
     piv4: Vec<[T; 4]>,
     piv8: Vec<[T; 8]>,
     order: Vec<usize>,
-    /// Whether the lane kernel may gather by vector transposes (see
-    /// `gather_transposed`); `false` only in tests, to compare.
-    transposes: bool,
 }
 
 impl<T: Scalar> Workspace<T> {
@@ -146,7 +139,6 @@ impl<T: Scalar> Workspace<T> {
             piv4: vec![[T::zero(); 4]; if nn4 > 0 { n } else { 0 }],
             piv8: vec![[T::zero(); 8]; if nn8 > 0 { n } else { 0 }],
             order: vec![0; n],
-            transposes: true,
         }
     }
 
@@ -237,7 +229,6 @@ impl<T: Scalar> Workspace<T> {
             a,
             piv,
             idx: &self.idx,
-            transposes: self.transposes,
             status: [LaneStatus::Ok; BLOCK],
         };
         simd::run_fused(&mut job);
@@ -427,34 +418,6 @@ fn by_transposes<T: Scalar, const L: usize, const N: usize, const AVX2: bool>() 
         && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f64>()
 }
 
-/// Whether [`gather_transposed`] applies to `nn` lane vectors: real `f64` in 4
-/// lanes, `nn` a multiple of 4, on x86-64.
-#[inline(always)]
-fn by_transposes_n<T: Scalar, const L: usize>(nn: usize) -> bool {
-    cfg!(target_arch = "x86_64")
-        && L == 4
-        && nn % 4 == 0
-        && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f64>()
-}
-
-/// `a[e][l] = lanes[l * a.len() + e]` by 4×4 vector transposes (see
-/// `simd::gather_f64x4`).
-///
-/// # Safety
-/// [`by_transposes_n`] must hold for `a.len()`, and the CPU must support AVX.
-#[inline(always)]
-unsafe fn gather_transposed<T: Scalar, const L: usize>(a: &mut [[T; L]], lanes: &[T]) {
-    assert!(by_transposes_n::<T, L>(a.len()));
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `T` is `f64` and `L` is 4 (asserted), so `[T; L]` is `[f64; 4]`;
-    // the lengths are unchanged; the caller vouches for AVX.
-    unsafe {
-        let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f64; 4]>(), a.len());
-        let lanes = std::slice::from_raw_parts(lanes.as_ptr().cast::<f64>(), lanes.len());
-        simd::gather_f64x4(lanes, a);
-    }
-}
-
 /// `a[e][l] = lanes[l * n² + e]` by 4×4 vector transposes (see
 /// `simd::gather_f64x4`); only where [`by_transposes`] holds.
 #[inline(always)]
@@ -568,7 +531,6 @@ struct Job<'a, T, const L: usize, const N: usize> {
     a: &'a mut [[T; L]],
     piv: &'a mut [[T; L]],
     idx: &'a [T],
-    transposes: bool,
     status: [LaneStatus; BLOCK],
 }
 
@@ -600,17 +562,10 @@ impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
         let a = &mut self.a[..nn];
         let count = part.len() / nn;
         let input: &[T] = src.unwrap_or(part);
-        // `FMA` is only true in the copy compiled with AVX2 and FMA (see
-        // `simd::run_fused`), so the AVX helpers may run.
-        if !(FMA && self.transposes && count == L && by_transposes_n::<T, L>(nn)) {
-            for (l, m) in input.chunks_exact(nn).enumerate() {
-                for (x, &v) in a.iter_mut().zip(m) {
-                    x[l] = v;
-                }
+        for (l, m) in input.chunks_exact(nn).enumerate() {
+            for (x, &v) in a.iter_mut().zip(m) {
+                x[l] = v;
             }
-        } else {
-            // SAFETY: `by_transposes_n` held; the CPU has AVX2 (above).
-            unsafe { gather_transposed(a, &input[..L * nn]) };
         }
         // Missing lanes get the identity, which inverts without incident.
         for l in count..L {
@@ -776,53 +731,6 @@ mod tests {
                 if check_finite {
                     assert_eq!(s[9], LaneStatus::NonFinite);
                 }
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod job_tests {
-    use super::*;
-
-    /// The lane kernel gathering by vector transposes against element by
-    /// element (same arithmetic): the same bits and statuses, for even and odd
-    /// orders, a partial last chunk, singular and NaN lanes.
-    #[test]
-    fn transposed_gather_matches_element_by_element() {
-        for n in [9, 10, 16, 18] {
-            let nn = n * n;
-            let count = 29;
-            let mut state = 0x9e37_79b9_7f4a_7c15u64;
-            let mut input: Vec<f64> = (0..count * nn)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-                })
-                .collect();
-            // Matrix 5: a zero row (zero pivot); matrix 10: NaN; matrix 13: a
-            // row interchange at every step (reversed identity).
-            input[5 * nn + 2 * n..5 * nn + 3 * n].fill(0.0);
-            input[10 * nn + 7] = f64::NAN;
-            input[13 * nn..14 * nn].fill(0.0);
-            for i in 0..n {
-                input[13 * nn + i * n + (n - 1 - i)] = 1.0;
-            }
-            for check_finite in [false, true] {
-                let mut outs = Vec::new();
-                for transposes in [false, true] {
-                    let mut ws = Workspace::<f64>::new(n, check_finite);
-                    ws.transposes = transposes;
-                    let mut out = vec![0.0; input.len()];
-                    let status = ws.invert_block(Some(&input), &mut out);
-                    let bits: Vec<u64> = out.iter().map(|x| x.to_bits()).collect();
-                    outs.push((status, bits));
-                }
-                assert!(outs[0] == outs[1], "n = {n}, check_finite {check_finite}");
-                assert!(matches!(outs[0].0[5], LaneStatus::Singular(_)));
-                assert_eq!(outs[0].0[13], LaneStatus::Ok);
             }
         }
     }
