@@ -60,7 +60,12 @@
 //! (6.0 vs 5.2 ns), and an earlier element-by-element scatter written as a
 //! closure called twice was compiled as a function, which kept the block in
 //! memory: inlining it took 2×2 `f64` from 10.4 to 5.2 ns and 4×4 `f32` from
-//! 15.2 to 12.2 ns. Compiling the unrolled kernels with AVX-512F/VL (32
+//! 15.2 to 12.2 ns. The same transposes in the lane kernel's gather (f64,
+//! even n) made it faster on a block in L1 (16×16: 511–545 → 464–470 ns) but
+//! the whole `inv` of 20 000 16×16 matrices slower (CPU time, one thread:
+//! 852–885 → 980–1086 ns): there the input streams from memory, and four
+//! interleaved 2 KB streams were read worse than one matrix after another.
+//! Compiling the unrolled kernels with AVX-512F/VL (32
 //! registers, same 256-bit code) gained nothing at 4×4 `f64` (21–22 ns either
 //! way), lost at 4×4 `f32` (12 → 19 ns), and the lane kernel for n = 16 lost
 //! too (850 → 1240 ns), so neither uses it.
