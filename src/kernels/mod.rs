@@ -38,10 +38,8 @@
 //! n = 16 beats the unrolled compile-time one (0.66 vs 0.74 µs). Past 64 the
 //! blocked kernel still beat the LAPACK loop: 1.8× at n = 80 (batches and
 //! single matrices), 1.5× on batches at 96–128 but only 1.1–1.2× on a single
-//! matrix, and it lost at 160 (0.85×); [`MAX_N`] stays at 64. Gathering by 4×4
-//! vector transposes instead of element by element was measured and gained
-//! nothing (n = 2, 4) or lost (n = 8). In the blocked kernel, tiles of 3
-//! vectors × 4 columns were no faster than 2 × 4.
+//! matrix, and it lost at 160 (0.85×); [`MAX_N`] stays at 64. In the blocked
+//! kernel, tiles of 3 vectors × 4 columns were no faster than 2 × 4.
 //!
 //! Up to n = 4 the block of lanes is gathered and scattered with constant
 //! indices only (a partial chunk is padded first, row interchanges are undone
@@ -51,6 +49,26 @@
 //! and 4×4 within the noise (18–28 and 26–29 ns). At n = 8 the same code was
 //! 40% slower (170 → 240 ns), so from n = 5 on the lanes are still moved one at
 //! a time (`REGISTERS_MAX`).
+//!
+//! For 4×4 `f64` the AVX2 copy gathers and scatters the four lanes by 4×4
+//! vector transposes (`simd::gather_f64x4`): element by element, the compiler
+//! stored single values on the stack and read them back as vectors, which the
+//! CPU cannot forward from the stores. Kernel time alone (a block in L1, one
+//! thread, best of 400 runs; `cargo test --release --lib kernel_ns --
+//! --ignored --nocapture`): 21.1 → 14.1 ns per matrix. The same transposes at
+//! 2×2 were slower than element by element once the scatter below was fixed
+//! (6.0 vs 5.2 ns), and an earlier element-by-element scatter written as a
+//! closure called twice was compiled as a function, which kept the block in
+//! memory: inlining it took 2×2 `f64` from 10.4 to 5.2 ns and 4×4 `f32` from
+//! 15.2 to 12.2 ns. The same transposes in the lane kernel's gather (f64,
+//! even n) made it faster on a block in L1 (16×16: 511–545 → 464–470 ns) but
+//! the whole `inv` of 20 000 16×16 matrices slower (CPU time, one thread:
+//! 852–885 → 980–1086 ns): there the input streams from memory, and four
+//! interleaved 2 KB streams were read worse than one matrix after another.
+//! Compiling the unrolled kernels with AVX-512F/VL (32
+//! registers, same 256-bit code) gained nothing at 4×4 `f64` (21–22 ns either
+//! way), lost at 4×4 `f32` (12 → 19 ns), and the lane kernel for n = 16 lost
+//! too (850 → 1240 ns), so neither uses it.
 //!
 //! Semantics are LAPACK's: the same pivots (first largest modulus, reciprocal
 //! multipliers), an exactly zero pivot is `Singular` at the same step, and a
@@ -254,7 +272,7 @@ struct Fixed<'a, T, const L: usize, const N: usize> {
 
 impl<T: Scalar, const L: usize, const N: usize> Vectorised for Fixed<'_, T, L, N> {
     #[inline(always)]
-    fn run(&mut self) {
+    fn run<const AVX2: bool>(&mut self) {
         let nn = N * N;
         let mut srcs = self.src.map(|s| s.chunks(L * nn));
         let chunks = self
@@ -263,7 +281,7 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Fixed<'_, T, L, N
             .zip(self.part.chunks_mut(L * nn));
         for (status, part) in chunks {
             let src = srcs.as_mut().and_then(Iterator::next);
-            status.copy_from_slice(&fixed_chunk::<T, L, N>(
+            status.copy_from_slice(&fixed_chunk::<T, L, N, AVX2>(
                 src,
                 part,
                 self.idx,
@@ -276,7 +294,7 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Fixed<'_, T, L, N
 /// Up to `L` matrices of order `N` (`part`, read from `src` when given) through
 /// the unrolled kernel.
 #[inline(always)]
-fn fixed_chunk<T: Scalar, const L: usize, const N: usize>(
+fn fixed_chunk<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
     src: Option<&[T]>,
     part: &mut [T],
     idx: &[T],
@@ -313,9 +331,13 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize>(
                 }
                 pad.as_flattened().as_flattened()
             };
-            for (c, col) in a.iter_mut().enumerate() {
-                for (r, x) in col.iter_mut().enumerate() {
-                    *x = std::array::from_fn(|l| full[l * nn + c * N + r]);
+            if by_transposes::<T, L, N, AVX2>() {
+                gather_by_transposes::<T, L, N, AVX2>(&mut a, full);
+            } else {
+                for (c, col) in a.iter_mut().enumerate() {
+                    for (r, x) in col.iter_mut().enumerate() {
+                        *x = std::array::from_fn(|l| full[l * nn + c * N + r]);
+                    }
                 }
             }
         }
@@ -350,22 +372,13 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize>(
         let all_ok = status.iter().all(|&s| s == LaneStatus::Ok);
         // Scattered straight into `part` when every lane is there and inverted,
         // else into `lanes_out`, and from there lane by lane.
-        let scatter = |out: &mut [T]| {
-            for (c, col) in a.iter().enumerate() {
-                for (r, x) in col.iter().enumerate() {
-                    for (l, &v) in x.iter().enumerate() {
-                        out[l * nn + c * N + r] = v;
-                    }
-                }
-            }
-        };
         if count == L && all_ok {
-            scatter(&mut part[..L * nn]);
+            scatter_constant::<T, L, N, AVX2>(&a, &mut part[..L * nn]);
             return status;
         }
         let mut lanes_out = [[[T::zero(); N]; N]; L];
-        let lanes_out = lanes_out.as_flattened_mut().as_flattened_mut();
-        scatter(lanes_out);
+        scatter_constant::<T, L, N, AVX2>(&a, lanes_out.as_flattened_mut().as_flattened_mut());
+        let lanes_out = lanes_out.as_flattened().as_flattened();
         for (l, m) in part.chunks_exact_mut(nn).enumerate() {
             if status[l] == LaneStatus::Ok {
                 m.copy_from_slice(&lanes_out[l * nn..(l + 1) * nn]);
@@ -374,6 +387,81 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize>(
             }
         }
         status
+    }
+}
+
+/// The lanes of `a` into `out` (`L` C-order matrices) by constant indices.
+/// `#[inline(always)]`: as a closure called twice it was compiled as a
+/// function, which kept `a` in memory (14% of the 4×4 kernel's time).
+#[inline(always)]
+fn scatter_constant<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
+    a: &[[[T; L]; N]; N],
+    out: &mut [T],
+) {
+    if by_transposes::<T, L, N, AVX2>() {
+        scatter_by_transposes::<T, L, N, AVX2>(a, out);
+        return;
+    }
+    let nn = N * N;
+    for (c, col) in a.iter().enumerate() {
+        for (r, x) in col.iter().enumerate() {
+            for (l, &v) in x.iter().enumerate() {
+                out[l * nn + c * N + r] = v;
+            }
+        }
+    }
+}
+
+/// Whether [`gather_by_transposes`] and [`scatter_by_transposes`] apply: real
+/// `f64` in 4 lanes, n = 4, AVX2 code on x86-64.
+#[inline(always)]
+fn by_transposes<T: Scalar, const L: usize, const N: usize, const AVX2: bool>() -> bool {
+    cfg!(target_arch = "x86_64")
+        && AVX2
+        && L == 4
+        && N == 4
+        && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f64>()
+}
+
+/// `a[e][l] = lanes[l * n² + e]` by 4×4 vector transposes (see
+/// `simd::gather_f64x4`); only where [`by_transposes`] holds.
+#[inline(always)]
+fn gather_by_transposes<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
+    a: &mut [[[T; L]; N]; N],
+    lanes: &[T],
+) {
+    assert!(by_transposes::<T, L, N, AVX2>());
+    #[cfg(target_arch = "x86_64")]
+    {
+        let a = a.as_flattened_mut();
+        // SAFETY: `T` is `f64` and `L` is 4 (asserted), so `[T; L]` is
+        // `[f64; 4]`; the lengths are unchanged. `AVX2` is only true in code
+        // run on CPUs with AVX2 (see `simd::Vectorised`).
+        unsafe {
+            let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f64; 4]>(), a.len());
+            let lanes = std::slice::from_raw_parts(lanes.as_ptr().cast::<f64>(), lanes.len());
+            simd::gather_f64x4(lanes, a);
+        }
+    }
+}
+
+/// `lanes[l * n² + e] = a[e][l]`, the inverse of [`gather_by_transposes`].
+#[inline(always)]
+fn scatter_by_transposes<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
+    a: &[[[T; L]; N]; N],
+    lanes: &mut [T],
+) {
+    assert!(by_transposes::<T, L, N, AVX2>());
+    #[cfg(target_arch = "x86_64")]
+    {
+        let a = a.as_flattened();
+        // SAFETY: as in `gather_by_transposes`.
+        unsafe {
+            let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f64; 4]>(), a.len());
+            let lanes =
+                std::slice::from_raw_parts_mut(lanes.as_mut_ptr().cast::<f64>(), lanes.len());
+            simd::scatter_f64x4(a, lanes);
+        }
     }
 }
 
@@ -558,6 +646,143 @@ impl<T: Scalar> OneAtATime<'_, T> {
                 m.copy_from_slice(src);
             }
             self.status[k] = status;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 29 4×4 `f64` matrices (a partial last chunk): random, with row
+    /// interchanges, two exactly singular ones (zero pivot at step 3, at step 0), a
+    /// NaN, a subnormal pivot (fallback) and a permutation.
+    fn stack4() -> Vec<f64> {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        };
+        let mut v: Vec<f64> = (0..29 * 16).map(|_| next()).collect();
+        let m = |k: usize| k * 16;
+        // A zero row of the C-order slot is a zero column of what LAPACK
+        // factors: the pivot of that step is exactly zero.
+        v[m(3) + 12..m(4)].fill(0.0);
+        v[m(6)..m(6) + 4].fill(0.0);
+        v[m(9) + 5] = f64::NAN;
+        v[m(12)..m(13)].copy_from_slice(&[
+            1e-310, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0,
+        ]);
+        v[m(17)..m(18)].copy_from_slice(&[
+            0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0,
+        ]);
+        v
+    }
+
+    /// The 4×4 kernel's AVX2 copy (vector transposes for the gather and the
+    /// scatter) against its portable copy (element by element): the same bits
+    /// and statuses, reading from `src` or in place.
+    #[test]
+    fn transposed_lanes_match_element_by_element() {
+        #[cfg(target_arch = "x86_64")]
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("skipped: this CPU has no AVX2");
+            return;
+        }
+        let input = stack4();
+        let idx: Vec<f64> = (0..=4).map(index_value).collect();
+        for check_finite in [false, true] {
+            for from_src in [false, true] {
+                let mut outs = Vec::new();
+                for avx2 in [false, true] {
+                    let mut part = if from_src {
+                        vec![7.0; input.len()]
+                    } else {
+                        input.clone()
+                    };
+                    let mut job = Fixed::<f64, 4, 4> {
+                        src: from_src.then_some(&input[..]),
+                        part: &mut part,
+                        idx: &idx,
+                        check_finite,
+                        status: [LaneStatus::Ok; BLOCK],
+                    };
+                    if avx2 {
+                        simd::run(&mut job);
+                    } else {
+                        job.run::<false>();
+                    }
+                    let status = job.status;
+                    // Bit for bit, but NaN as one value: which NaN an operation on
+                    // two of them returns (its sign) depends on operand order,
+                    // which differs between the SSE2 and AVX2 code anyway.
+                    let bits: Vec<u64> = part
+                        .iter()
+                        .map(|x| if x.is_nan() { u64::MAX } else { x.to_bits() })
+                        .collect();
+                    outs.push((status, bits));
+                }
+                assert_eq!(
+                    outs[0], outs[1],
+                    "check_finite {check_finite}, src {from_src}"
+                );
+                let s = outs[0].0;
+                assert_eq!(s[3], LaneStatus::Singular(3));
+                assert_eq!(s[6], LaneStatus::Singular(0));
+                assert_eq!(s[12], LaneStatus::Fallback);
+                assert_eq!(s[17], LaneStatus::Ok);
+                if check_finite {
+                    assert_eq!(s[9], LaneStatus::NonFinite);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod bench {
+    use super::*;
+
+    /// Kernel time alone, per matrix (best of many runs over a block in L1):
+    /// `cargo test --release --lib kernel_ns -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn kernel_ns() {
+        fn one<T: Scalar>(n: usize, name: &str) {
+            let nn = n * n;
+            let src: Vec<T> = (0..BLOCK * nn)
+                .map(|e| {
+                    let (i, j) = ((e % nn) / n, e % n);
+                    let x = ((e * 7919) % 1000) as f64 / 500.0 - 1.0;
+                    T::from_real(
+                        <T::Real as num_traits::NumCast>::from(
+                            x + if i == j { n as f64 } else { 0.0 },
+                        )
+                        .unwrap(),
+                    )
+                })
+                .collect();
+            let mut out = src.clone();
+            let mut ws = Workspace::<T>::new(n, true);
+            let reps = 4000 / nn.max(16);
+            let mut best = f64::INFINITY;
+            for _ in 0..400 {
+                let t = std::time::Instant::now();
+                for _ in 0..reps {
+                    std::hint::black_box(ws.invert_block(Some(&src), &mut out));
+                }
+                best = best.min(t.elapsed().as_secs_f64() / (reps * BLOCK) as f64 * 1e9);
+            }
+            println!("{name} n={n:2} {best:8.2} ns");
+        }
+        let ns: Vec<usize> = std::env::var("KN")
+            .map(|v| v.split(',').map(|x| x.parse().unwrap()).collect())
+            .unwrap_or(vec![2, 3, 4, 8, 16]);
+        for &n in &ns {
+            one::<f64>(n, "f64");
+            one::<f32>(n, "f32");
         }
     }
 }

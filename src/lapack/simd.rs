@@ -3,17 +3,26 @@
 //! `#[target_feature(enable = "avx2")]` function (so the auto-vectoriser uses
 //! 256-bit registers) and that copy is called only when the CPU has AVX2.
 //!
+//! The AVX2 copy of a [`Vectorised`] job knows it is one (`run::<true>`), so it
+//! may call the explicit AVX helpers here: 4×4 transposes that move four `f64`
+//! matrices into and out of lanes ([`gather_f64x4`], [`scatter_f64x4`]).
+//!
 //! AVX-512 (`avx512f` + `avx512vl`: 32 vector registers, 512-bit operations) is
-//! used only by the jobs that measured faster with it ([`run_fused_wide`]), and
+//! used only by the jobs that measured faster with it ([`run_fused_wide`]: the
+//! blocked kernel; the lane kernels measured slower with it), and
 //! only when the compiler can enable it: `#[target_feature(enable = "avx512f")]`
 //! is stable since Rust 1.89, above this crate's `rust-version`, so `build.rs`
 //! sets `cfg(inv_ext_avx512)` on newer compilers and older ones build without it.
 
 /// A job whose [`run`](Vectorised::run) (and everything it calls) is
 /// `#[inline(always)]`, so it is compiled with the caller's target features.
+///
+/// `AVX2` is `true` only in the copy compiled with AVX2 enabled, which may
+/// therefore call this module's AVX2 helpers ([`gather_f64x4`],
+/// [`scatter_f64x4`]).
 pub(crate) trait Vectorised {
     /// Does the work.
-    fn run(&mut self);
+    fn run<const AVX2: bool>(&mut self);
 }
 
 /// Runs `job` with AVX2 when the CPU has it, else with the baseline instruction
@@ -30,7 +39,7 @@ pub(crate) fn run<J: Vectorised>(job: &mut J) {
             return;
         }
     }
-    job.run();
+    job.run::<false>();
 }
 
 /// `job.run()` compiled with AVX2 enabled.
@@ -40,7 +49,7 @@ pub(crate) fn run<J: Vectorised>(job: &mut J) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn avx2<J: Vectorised>(job: &mut J) {
-    job.run();
+    job.run::<true>();
 }
 
 /// A job compiled in two arithmetic variants: with `FMA`, its multiply-adds
@@ -131,6 +140,91 @@ unsafe fn avx512_fma<J: Fused>(job: &mut J) {
     job.run::<true>();
 }
 
+/// `dst[e][l] = src[l * dst.len() + e]`: four matrices of `dst.len()`
+/// elements (a multiple of 4), one after another in `src`, into one lane each,
+/// by 4×4 transposes of whole vectors (4 loads, 8 shuffles and 4 stores per
+/// 16 elements, where element by element the compiler stored single values
+/// and read them back as vectors, which the CPU cannot forward).
+///
+/// # Safety
+/// The CPU must support AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+pub(crate) unsafe fn gather_f64x4(src: &[f64], dst: &mut [[f64; 4]]) {
+    use std::arch::x86_64::*;
+    let nn = dst.len();
+    assert!(nn % 4 == 0 && src.len() >= 4 * nn);
+    for (e, quad) in dst.chunks_exact_mut(4).enumerate() {
+        let p = src[4 * e..].as_ptr();
+        // SAFETY: the four loads read src[l * nn + 4 e ..][..4], l < 4, in
+        // bounds by the assertion; the stores write the four lane vectors of
+        // `quad`.
+        unsafe {
+            let v0 = _mm256_loadu_pd(p);
+            let v1 = _mm256_loadu_pd(p.add(nn));
+            let v2 = _mm256_loadu_pd(p.add(2 * nn));
+            let v3 = _mm256_loadu_pd(p.add(3 * nn));
+            let [w0, w1, w2, w3] = transpose4(v0, v1, v2, v3);
+            _mm256_storeu_pd(quad[0].as_mut_ptr(), w0);
+            _mm256_storeu_pd(quad[1].as_mut_ptr(), w1);
+            _mm256_storeu_pd(quad[2].as_mut_ptr(), w2);
+            _mm256_storeu_pd(quad[3].as_mut_ptr(), w3);
+        }
+    }
+}
+
+/// The inverse of [`gather_f64x4`]: `dst[l * src.len() + e] = src[e][l]`.
+///
+/// # Safety
+/// The CPU must support AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+pub(crate) unsafe fn scatter_f64x4(src: &[[f64; 4]], dst: &mut [f64]) {
+    use std::arch::x86_64::*;
+    let nn = src.len();
+    assert!(nn % 4 == 0 && dst.len() >= 4 * nn);
+    for (e, quad) in src.chunks_exact(4).enumerate() {
+        let p = dst[4 * e..].as_mut_ptr();
+        // SAFETY: as in `gather_f64x4`, with loads and stores exchanged.
+        unsafe {
+            let v0 = _mm256_loadu_pd(quad[0].as_ptr());
+            let v1 = _mm256_loadu_pd(quad[1].as_ptr());
+            let v2 = _mm256_loadu_pd(quad[2].as_ptr());
+            let v3 = _mm256_loadu_pd(quad[3].as_ptr());
+            let [w0, w1, w2, w3] = transpose4(v0, v1, v2, v3);
+            _mm256_storeu_pd(p, w0);
+            _mm256_storeu_pd(p.add(nn), w1);
+            _mm256_storeu_pd(p.add(2 * nn), w2);
+            _mm256_storeu_pd(p.add(3 * nn), w3);
+        }
+    }
+}
+
+/// The 4×4 transpose of the rows `v0..v3`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+fn transpose4(
+    v0: std::arch::x86_64::__m256d,
+    v1: std::arch::x86_64::__m256d,
+    v2: std::arch::x86_64::__m256d,
+    v3: std::arch::x86_64::__m256d,
+) -> [std::arch::x86_64::__m256d; 4] {
+    use std::arch::x86_64::*;
+    let t0 = _mm256_unpacklo_pd(v0, v1);
+    let t1 = _mm256_unpackhi_pd(v0, v1);
+    let t2 = _mm256_unpacklo_pd(v2, v3);
+    let t3 = _mm256_unpackhi_pd(v2, v3);
+    [
+        _mm256_permute2f128_pd(t0, t2, 0x20),
+        _mm256_permute2f128_pd(t1, t3, 0x20),
+        _mm256_permute2f128_pd(t0, t2, 0x31),
+        _mm256_permute2f128_pd(t1, t3, 0x31),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,7 +232,7 @@ mod tests {
     struct Sum<'a>(&'a [f64], f64);
     impl Vectorised for Sum<'_> {
         #[inline(always)]
-        fn run(&mut self) {
+        fn run<const AVX2: bool>(&mut self) {
             self.1 = self.0.iter().sum();
         }
     }
