@@ -203,16 +203,22 @@ pub(crate) unsafe fn scatter_f64x4(src: &[[f64; 4]], dst: &mut [f64]) {
 }
 
 /// The 4×4 transpose of the rows `v0..v3`.
+///
+/// # Safety
+/// The CPU must support AVX. (An `unsafe fn`: a safe function with
+/// `#[target_feature]` needs Rust 1.86, above this crate's `rust-version`.)
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 #[inline]
-fn transpose4(
+unsafe fn transpose4(
     v0: std::arch::x86_64::__m256d,
     v1: std::arch::x86_64::__m256d,
     v2: std::arch::x86_64::__m256d,
     v3: std::arch::x86_64::__m256d,
 ) -> [std::arch::x86_64::__m256d; 4] {
     use std::arch::x86_64::*;
+    // Register-only shuffles (unsafe calls before Rust 1.87, allowed in this
+    // `unsafe fn`; AVX is its precondition).
     let t0 = _mm256_unpacklo_pd(v0, v1);
     let t1 = _mm256_unpackhi_pd(v0, v1);
     let t2 = _mm256_unpacklo_pd(v2, v3);
