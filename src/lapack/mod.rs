@@ -5,7 +5,7 @@
 //! [`LinAlgError::TooLarge`]), checks every slice length before the call, and maps
 //! `info` to an error in one place, [`check_info`].
 //!
-//! | wrapper | f32 | f64 | Complex<f32> | Complex<f64> |
+//! | wrapper | f32 | f64 | `Complex<f32>` | `Complex<f64>` |
 //! |---|---|---|---|---|
 //! | [`Lapack::getrf`] LU with partial pivoting | sgetrf | dgetrf | cgetrf | zgetrf |
 //! | [`Lapack::getri`] inverse from LU | sgetri | dgetri | cgetri | zgetri |
