@@ -361,7 +361,7 @@ impl<'a, T: Copy> Dest<'a, T> {
                 // SAFETY: `write` writes every element of `head`: the slots cover it
                 // (checked above) and `fill` writes every element of each slot
                 // (`Fill::new`'s contract).
-                unsafe { p.take_written(k, write).0 }
+                unsafe { p.take_written(k, write) }
             }
         }
     }

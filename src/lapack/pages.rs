@@ -138,44 +138,38 @@ impl<'a, T: Copy> FreshPart<'a, T> {
 
     /// The next `k` elements (fewer when fewer are left), zero-filled.
     pub(crate) fn take(&mut self, k: usize) -> &'a mut [T] {
-        let rest = std::mem::take(&mut self.rest);
-        let (head, tail) = rest.split_at_mut(k.min(rest.len()));
-        self.rest = tail;
-        for x in head.iter_mut() {
-            x.write(self.zero);
-        }
-        self.written += head.len();
-        // SAFETY: every element of `head` was just written, and `MaybeUninit<T>`
-        // has the layout of `T`; `head` is borrowed for `'a` and no longer part of
-        // `self.rest`, so the returned slice is its only access.
-        unsafe { &mut *(head as *mut [MaybeUninit<T>] as *mut [T]) }
+        let zero = self.zero;
+        let fill = |head: &mut [MaybeUninit<T>]| {
+            for x in head {
+                x.write(zero);
+            }
+        };
+        // SAFETY: `fill` writes every element it is given.
+        unsafe { self.take_written(k, fill) }
     }
 
     /// The next `k` elements (fewer when fewer are left), written by `write`
-    /// instead of zero-filled first; also returns what `write` returns.
+    /// instead of zero-filled first.
     ///
     /// # Safety
     /// `write` must initialise every element of the slice it is given before it
     /// returns. (If it panics instead, nothing is counted as written and
     /// [`Fresh::finish`] panics rather than read an unwritten element.)
-    pub(crate) unsafe fn take_written<R>(
+    pub(crate) unsafe fn take_written(
         &mut self,
         k: usize,
-        write: impl FnOnce(&mut [MaybeUninit<T>]) -> R,
-    ) -> (&'a mut [T], R) {
+        write: impl FnOnce(&mut [MaybeUninit<T>]),
+    ) -> &'a mut [T] {
         let rest = std::mem::take(&mut self.rest);
         let (head, tail) = rest.split_at_mut(k.min(rest.len()));
         self.rest = tail;
-        let r = write(head);
+        write(head);
         self.written += head.len();
         // SAFETY: `write` initialised every element of `head` (this function's
         // contract), and `MaybeUninit<T>` has the layout of `T`; `head` is
         // borrowed for `'a` and no longer part of `self.rest`, so the returned
         // slice is its only access.
-        (
-            unsafe { &mut *(head as *mut [MaybeUninit<T>] as *mut [T]) },
-            r,
-        )
+        unsafe { &mut *(head as *mut [MaybeUninit<T>] as *mut [T]) }
     }
 }
 
@@ -218,17 +212,16 @@ mod tests {
         let mut f = Fresh::new(7, -1.0f64).unwrap();
         let mut parts = f.parts(4);
         // SAFETY: each closure writes every element it is given.
-        let (a, len) = unsafe {
+        let a = unsafe {
             parts[0].take_written(3, |s| {
                 for (k, x) in s.iter_mut().enumerate() {
                     x.write(k as f64);
                 }
-                s.len()
             })
         };
-        assert_eq!((&*a, len), (&[0.0, 1.0, 2.0][..], 3));
+        assert_eq!(a, [0.0, 1.0, 2.0]);
         // More than is left: the rest of the part.
-        let (b, _) =
+        let b =
             unsafe { parts[1].take_written(9, |s| s.iter_mut().for_each(|x| _ = x.write(5.0))) };
         assert_eq!(b, [5.0; 3]);
         drop(parts);
