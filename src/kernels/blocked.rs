@@ -517,24 +517,25 @@ mod tests {
         }
     }
 
-    /// `blocked` compiled as in `simd::run_fused_wide`'s AVX-512 variant.
-    ///
-    /// # Safety
-    /// The CPU must support AVX-512F, AVX-512VL, AVX2 and FMA.
+    /// `blocked` on one matrix as a `simd::Fused` job, so that the tests can
+    /// run `simd`'s own compiled variants of it.
     #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
-    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
-    unsafe fn on_avx512<T: Scalar, const W: usize>(n: usize, m: &[T]) -> (Vec<T>, LaneStatus) {
-        blocked::<T, W, true>(n, m)
+    struct One<'a, T> {
+        n: usize,
+        m: &'a [T],
+        out: Option<(Vec<T>, LaneStatus)>,
     }
 
-    /// `blocked` compiled as in `simd::run_fused`'s AVX2 + FMA variant.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2 and FMA.
     #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn on_avx2<T: Scalar, const W: usize>(n: usize, m: &[T]) -> (Vec<T>, LaneStatus) {
-        blocked::<T, W, true>(n, m)
+    impl<T: Scalar> crate::lapack::simd::Fused for One<'_, T> {
+        #[inline(always)]
+        fn run<const FMA: bool>(&mut self) {
+            self.out = Some(if super::super::lanes::<T>() == 8 {
+                blocked::<T, 8, FMA>(self.n, self.m)
+            } else {
+                blocked::<T, 4, FMA>(self.n, self.m)
+            });
+        }
     }
 
     /// The AVX-512 copy of the kernel (32 registers, 512-bit instructions where
@@ -547,7 +548,8 @@ mod tests {
     fn avx512_and_avx2_variants_agree_bit_for_bit() {
         #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
         {
-            if !crate::lapack::simd::avx512_usable() {
+            use crate::lapack::simd;
+            if !simd::avx512_usable() {
                 eprintln!(
                     "note: no AVX-512F/VL (or no FMA) on this CPU: variant comparison skipped"
                 );
@@ -557,16 +559,37 @@ mod tests {
             for n in super::super::ONE_AT_A_TIME..=super::super::MAX_N {
                 for (m, singular) in cases(n, &mut rng) {
                     let expect = singular.map_or(LaneStatus::Ok, LaneStatus::Singular);
+                    let m32: Vec<f32> = m.iter().map(|&v| v as f32).collect();
+                    let jobs = || {
+                        (
+                            One {
+                                n,
+                                m: &m,
+                                out: None,
+                            },
+                            One {
+                                n,
+                                m: &m32,
+                                out: None,
+                            },
+                        )
+                    };
+                    // `simd::run_fused`'s AVX2 + FMA variant and
+                    // `simd::run_fused_wide`'s AVX-512 one, f64 and f32.
+                    let (mut x, mut x32) = jobs();
+                    let (mut y, mut y32) = jobs();
                     // SAFETY: `avx512_usable` just detected AVX-512F/VL, AVX2
-                    // and FMA, which covers both wrappers' features.
-                    let ((x, s), (y, t)) =
-                        unsafe { (on_avx2::<f64, 4>(n, &m), on_avx512::<f64, 4>(n, &m)) };
+                    // and FMA, which covers both variants' features.
+                    unsafe {
+                        simd::avx2_fma(&mut x);
+                        simd::avx2_fma(&mut x32);
+                        simd::avx512_fma(&mut y);
+                        simd::avx512_fma(&mut y32);
+                    }
+                    let ((x, s), (y, t)) = (x.out.unwrap(), y.out.unwrap());
                     assert_eq!((s, t), (expect, expect), "n={n}");
                     assert!(same(&x, &y), "n={n} f64");
-                    let m32: Vec<f32> = m.iter().map(|&v| v as f32).collect();
-                    // SAFETY: as above.
-                    let ((x, s), (y, t)) =
-                        unsafe { (on_avx2::<f32, 8>(n, &m32), on_avx512::<f32, 8>(n, &m32)) };
+                    let ((x, s), (y, t)) = (x32.out.unwrap(), y32.out.unwrap());
                     assert_eq!((s, t), (expect, expect), "n={n} f32");
                     assert!(same(&x, &y), "n={n} f32");
                 }

@@ -88,7 +88,7 @@ pub(crate) fn run_fused<J: Fused>(job: &mut J) {
 /// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn avx2_fma<J: Fused>(job: &mut J) {
+pub(crate) unsafe fn avx2_fma<J: Fused>(job: &mut J) {
     job.run::<true>();
 }
 
@@ -136,7 +136,7 @@ pub(crate) fn avx512_usable() -> bool {
 /// The CPU must support AVX-512F, AVX-512VL, AVX2 and FMA.
 #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
 #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
-unsafe fn avx512_fma<J: Fused>(job: &mut J) {
+pub(crate) unsafe fn avx512_fma<J: Fused>(job: &mut J) {
     job.run::<true>();
 }
 
