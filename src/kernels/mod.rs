@@ -21,8 +21,9 @@
 //! unrolled kernels keep separate multiplies and subtractions. The blocked
 //! kernel has a third copy, compiled for AVX-512F/VL + FMA and run when the CPU
 //! has them (`simd::run_fused_wide`; only on Rust >= 1.89, see `build.rs`): the
-//! same bits, 6–7% less CPU time at n = 32 and 64 (one thread, 64×64 f64
-//! 27.2–28.0 → 25.3–25.4 µs); the lane kernels measured slower with it.
+//! same bits, less CPU time on one thread (two A/B runs: 64×64 f64
+//! 27.2–28.0 → 25.3–25.4 µs, 32×32 4.73–4.92 → 4.44–4.53 µs); the lane
+//! kernels measured slower with it.
 //!
 //! Complex matrices go to LAPACK: they are 2–4× more work per element, LAPACK's
 //! overhead matters less, and the complex division and pivot modulus (`|re| + |im|`
