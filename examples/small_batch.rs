@@ -1,6 +1,8 @@
 //! Time per matrix for stacks of small matrices: inv_ext (`Method::Auto`, i.e. the
-//! own batched kernel), inv_ext forced onto LAPACK (`Method::Getri`: a loop of
-//! getrf + getri calls, batch spread over the cores as Auto is), nalgebra (a loop
+//! own batched kernel), a loop of raw LAPACK `getrf` + `getri` calls as a user
+//! would write it (one copy of the stack, then one matrix after another on the
+//! calling thread), inv_ext forced onto LAPACK (`Method::Getri`: the same calls,
+//! batch spread over the cores as Auto is), nalgebra (a loop
 //! of `Matrix4::try_inverse` for 4×4, `DMatrix::try_inverse` otherwise) and, when
 //! `python3` with NumPy is available, NumPy's `np.linalg.inv` timed right after by
 //! `scripts/numpy_small.py` — so every ratio comes from one run.
@@ -16,6 +18,8 @@ use std::process::Command;
 
 use inv_ext::{InvExt, InvOptions, Method};
 use nalgebra::{DMatrix, Matrix4};
+use ndarray::Array3;
+use std::os::raw::c_int;
 
 /// (batch, n): the shapes of issue 6.
 const SHAPES: [(usize, usize); 8] = [
@@ -57,6 +61,65 @@ fn numpy(dtype: &str) -> Vec<Option<f64>> {
         .collect()
 }
 
+/// The raw LAPACK calls for one element type.
+trait Raw: Copy + Default {
+    /// `?getrf` then, when it succeeds, `?getri` on the `n×n` matrix `a`.
+    ///
+    /// # Safety
+    /// `a` holds `n * n` elements, `ipiv` `n`, `work` `work.len()`.
+    unsafe fn getrf_getri(n: c_int, a: &mut [Self], ipiv: &mut [c_int], work: &mut [Self])
+        -> c_int;
+}
+
+macro_rules! raw {
+    ($t:ty, $getrf:ident, $getri:ident) => {
+        impl Raw for $t {
+            unsafe fn getrf_getri(
+                n: c_int,
+                a: &mut [Self],
+                ipiv: &mut [c_int],
+                work: &mut [Self],
+            ) -> c_int {
+                let mut info = 0;
+                lapack_sys::$getrf(&n, &n, a.as_mut_ptr(), &n, ipiv.as_mut_ptr(), &mut info);
+                if info == 0 {
+                    let lwork = work.len() as c_int;
+                    lapack_sys::$getri(
+                        &n,
+                        a.as_mut_ptr(),
+                        &n,
+                        ipiv.as_ptr(),
+                        work.as_mut_ptr(),
+                        &lwork,
+                        &mut info,
+                    );
+                }
+                info
+            }
+        }
+    };
+}
+raw!(f64, dgetrf_, dgetri_);
+raw!(f32, sgetrf_, sgetri_);
+
+/// A loop of raw `getrf` + `getri` calls: the stack copied once into a new
+/// array, then each C-order matrix inverted in place (read column-major it is
+/// the transpose, whose inverse read back in C order is the inverse), with the
+/// pivots and a workspace of 64 n elements allocated once.
+fn raw_loop<T: Raw>(a: &Array3<T>) -> Array3<T> {
+    let n = a.dim().1;
+    let mut out = a.to_owned();
+    let mut ipiv = vec![0; n];
+    let mut work = vec![T::default(); 64 * n];
+    let slots = out.as_slice_mut().expect("a new array is contiguous");
+    for m in slots.chunks_exact_mut(n * n) {
+        // SAFETY: each slot holds n * n elements, ipiv n, work its length.
+        let info = unsafe { T::getrf_getri(n as c_int, m, &mut ipiv, &mut work) };
+        assert_eq!(info, 0, "the test matrices are well conditioned");
+    }
+    out
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let f32_mode = args.iter().any(|a| a == "--f32");
@@ -73,15 +136,17 @@ fn main() {
     let mut rows = Vec::new();
     for &(batch, n) in &SHAPES {
         let a = stack(batch, n);
-        let (auto, getri) = if f32_mode {
+        let (auto, raw, getri) = if f32_mode {
             let a = a.mapv(|x| x as f32);
             (
                 best_ns(batch, || drop(black_box(a.inv().unwrap()))),
+                best_ns(batch, || drop(black_box(raw_loop(&a)))),
                 best_ns(batch, || drop(black_box(a.inv_with(&lapack).unwrap()))),
             )
         } else {
             (
                 best_ns(batch, || drop(black_box(a.inv().unwrap()))),
+                best_ns(batch, || drop(black_box(raw_loop(&a)))),
                 best_ns(batch, || drop(black_box(a.inv_with(&lapack).unwrap()))),
             )
         };
@@ -118,7 +183,7 @@ fn main() {
         } else {
             None
         };
-        rows.push((batch, n, auto, getri, nalgebra));
+        rows.push((batch, n, auto, raw, getri, nalgebra));
     }
     let np = if with_numpy {
         numpy(if f32_mode { "float32" } else { "float64" })
@@ -126,20 +191,31 @@ fn main() {
         vec![None; SHAPES.len()]
     };
     println!(
-        "{:>14} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9}",
-        "shape", "auto", "lapack", "nalgebra", "numpy", "np/auto", "lap/auto", "nal/auto"
+        "{:>14} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8}",
+        "shape",
+        "auto",
+        "raw loop",
+        "lapack",
+        "nalgebra",
+        "numpy",
+        "np/auto",
+        "raw/auto",
+        "lap/auto",
+        "nal/auto"
     );
     let show = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.1}"));
     let ratio = |x: Option<f64>, y: f64| x.map_or("-".to_string(), |v| format!("{:.1}x", v / y));
-    for ((batch, n, auto, getri, nalgebra), np) in rows.into_iter().zip(np) {
+    for ((batch, n, auto, raw, getri, nalgebra), np) in rows.into_iter().zip(np) {
         println!(
-            "{:>14} {:>10.1} {:>10.1} {:>10} {:>10} {:>9} {:>9} {:>9}",
+            "{:>14} {:>9.1} {:>9.1} {:>9.1} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8}",
             format!("{batch}x{n}x{n}"),
             auto,
+            raw,
             getri,
             show(nalgebra),
             show(np),
             ratio(np, auto),
+            ratio(Some(raw), auto),
             ratio(Some(getri), auto),
             ratio(nalgebra, auto),
         );
