@@ -38,6 +38,7 @@
 
 use num_traits::{Float, Zero};
 
+use super::aligned::Aligned;
 use super::gauss_jordan::{fms, LaneStatus};
 use crate::scalar::Scalar;
 
@@ -53,10 +54,11 @@ pub(crate) struct Blocked<T> {
     n: usize,
     /// Leading dimension: `n` rounded up to whole panels.
     ld: usize,
-    /// The matrix, column-major (`ld * n`).
-    a: Vec<T>,
+    /// The matrix, column-major (`ld * n`), on a cache line: every column
+    /// starts on a whole vector.
+    a: Aligned<T>,
     /// The current panel's multipliers, one column of `ld` per step.
-    m: Vec<T>,
+    m: Aligned<T>,
     /// Each step's pivot row.
     piv: Vec<usize>,
     /// The columns outside the current panel.
@@ -72,8 +74,8 @@ impl<T: Scalar> Blocked<T> {
         Blocked {
             n,
             ld,
-            a: vec![T::zero(); ld * n],
-            m: vec![T::zero(); ld * PANEL],
+            a: Aligned::new(ld * n, T::zero()),
+            m: Aligned::new(ld * PANEL, T::zero()),
             piv: vec![0; n],
             cols: Vec::with_capacity(n),
             order: vec![0; n],

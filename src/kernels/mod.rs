@@ -79,12 +79,14 @@
 //! multipliers), an exactly zero pivot is `Singular` at the same step, and a
 //! pivot too small for a reciprocal sends that matrix to LAPACK.
 
+mod aligned;
 mod blocked;
 mod gauss_jordan;
 
 use crate::lapack::simd::{self, Fused, Vectorised};
 use crate::scalar::Scalar;
 
+use aligned::Aligned;
 use blocked::Blocked;
 pub(crate) use gauss_jordan::LaneStatus;
 use gauss_jordan::{
@@ -122,10 +124,10 @@ pub(crate) struct Workspace<T> {
     lanes: usize,
     /// The one-at-a-time kernel's scratch, from [`ONE_AT_A_TIME`] on.
     one: Option<Blocked<T>>,
-    a4: Vec<[T; 4]>,
-    a8: Vec<[T; 8]>,
-    piv4: Vec<[T; 4]>,
-    piv8: Vec<[T; 8]>,
+    a4: Aligned<[T; 4]>,
+    a8: Aligned<[T; 8]>,
+    piv4: Aligned<[T; 4]>,
+    piv8: Aligned<[T; 8]>,
     order: Vec<usize>,
 }
 
@@ -144,10 +146,10 @@ impl<T: Scalar> Workspace<T> {
             idx: (0..=n).map(index_value).collect(),
             lanes,
             one: (lanes == 1).then(|| Blocked::new(n)),
-            a4: vec![[T::zero(); 4]; nn4],
-            a8: vec![[T::zero(); 8]; nn8],
-            piv4: vec![[T::zero(); 4]; if nn4 > 0 { n } else { 0 }],
-            piv8: vec![[T::zero(); 8]; if nn8 > 0 { n } else { 0 }],
+            a4: Aligned::new(nn4, [T::zero(); 4]),
+            a8: Aligned::new(nn8, [T::zero(); 8]),
+            piv4: Aligned::new(if nn4 > 0 { n } else { 0 }, [T::zero(); 4]),
+            piv8: Aligned::new(if nn8 > 0 { n } else { 0 }, [T::zero(); 8]),
             order: vec![0; n],
         }
     }
@@ -256,13 +258,12 @@ const fn lanes<T>() -> usize {
 }
 
 /// `v` as a slice of `[T; L]` when its arrays have exactly `L` lanes.
-#[allow(clippy::ptr_arg)] // the `Vec` itself is what `Any` can downcast
-fn as_lanes<T: 'static, const M: usize, const L: usize>(
-    v: &mut Vec<[T; M]>,
+fn as_lanes<T: Copy + 'static, const M: usize, const L: usize>(
+    v: &mut Aligned<[T; M]>,
 ) -> Option<&mut [[T; L]]> {
     (v as &mut dyn std::any::Any)
-        .downcast_mut::<Vec<[T; L]>>()
-        .map(|v| v.as_mut_slice())
+        .downcast_mut::<Aligned<[T; L]>>()
+        .map(|v| &mut v[..])
 }
 
 /// One kernel call for the compile-time order `N`: gather `part` into lanes,
@@ -771,7 +772,7 @@ mod bench {
                 .collect();
             let mut out = src.clone();
             let mut ws = Workspace::<T>::new(n, true);
-            let reps = 4000 / nn.max(16);
+            let reps = (4000 / nn).max(1);
             let mut best = f64::INFINITY;
             for _ in 0..400 {
                 let t = std::time::Instant::now();
