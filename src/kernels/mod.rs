@@ -10,8 +10,8 @@
 //! | n | kernel |
 //! |---|---|
 //! | 1 ..= [`UNROLLED_MAX`] | the elimination with `n` a compile-time constant, fully unrolled: for n = 1, 2, 3 this *is* the closed form, in LU form (no determinant, so no overflow at 1e200 and no absolute threshold) |
-//! | `UNROLLED_MAX` < n < [`ONE_AT_A_TIME`] | the [run-time-order lane kernel](gauss_jordan::invert) with a per-thread workspace; row interchanges lane by lane (scalar swaps, `O(n)` per step instead of `O(n²)` blends); for n = 16 (a common block size) the same code with `n` a compile-time constant |
-//! | `ONE_AT_A_TIME` ..= [`MAX_N`] | [one matrix at a time](blocked) (it stays in L1), vectorised along its columns, the updates delayed over panels of 8 steps and applied by register tiles: the same operations as the lane kernel in another order |
+//! | `UNROLLED_MAX` < n < [`one_at_a_time`] (48 for `f64`, 62 for `f32`) | the [run-time-order lane kernel](gauss_jordan::invert) with a per-thread workspace; row interchanges lane by lane (scalar swaps, `O(n)` per step instead of `O(n²)` blends); for n = 16 (a common block size) the same code with `n` a compile-time constant |
+//! | `one_at_a_time` ..= [`MAX_N`] | [one matrix at a time](blocked) (it stays in L1 or L2), vectorised along its columns, the updates delayed over panels of 8 steps and applied by register tiles: the same operations as the lane kernel in another order |
 //! | above, or complex | LAPACK (`getrf` + `getri`) |
 //!
 //! Lanes: 4 for `f64`, 8 for `f32` (one 256-bit register each), compiled for AVX2
@@ -34,11 +34,16 @@
 //! (integers) is first copied into the output slots by `layout::Source::load`.
 //!
 //! Crossovers, measured on a 2-core Zen 4 (AVX-512 hardware, AVX2 + FMA code),
-//! f64, CPU time per matrix on one thread (the machine was shared, so wall
-//! times were noisy): the lane kernel beats the blocked one up to n = 26 (1.6
-//! vs 2.3 µs at 24, 3.4 vs 3.7 at 26), they tie at 28 (4.1 vs 4.0, where the
-//! lanes' `4 n²` workspace outgrows L1), and the blocked kernel wins from 30 on
-//! (5.3 vs 4.4 µs at 30, 6.2 vs 4.4 at 32, 21 vs 13 at 48, 52 vs 25 at 64).
+//! kernel time per matrix on a block in L1, one thread (`kernel_ns` below),
+//! with every workspace on a cache line (see [`aligned`]): the lane kernel
+//! beats the blocked one up to n = 46 for `f64` (3.4 vs 3.8–4.6 µs at 32, 8.4
+//! vs 9.0–9.4 at 44, 9.5 vs 9.8–10.3 at 46) and loses from 48 (10.7 vs 9.9);
+//! for `f32` it wins up to 60 (2.0 vs 3.1 µs at 32, 11.1 vs 12.1 at 60) and
+//! loses at 64 (13.2 vs 12.7). The whole `inv` agrees (CPU time, one thread:
+//! 32×32 `f64` 5.6–5.7 vs 5.9–6.2 µs, `f32` 2.7 vs 4.1–4.4; 48×48 `f64` 15–16
+//! vs 14–15, `f32` 7.9–8.3 vs 9.2–10.1). Before the workspaces were aligned
+//! the crossover was at n = 28: a lane kernel whose vectors straddled cache
+//! lines lost from there on (4.1 vs 4.0 µs at 28).
 //! FMA made the lane kernel ~10% faster; with it the run-time-order code at
 //! n = 16 beats the unrolled compile-time one (0.66 vs 0.74 µs). Past 64 the
 //! blocked kernel still beat the LAPACK loop: 1.8× at n = 80 (batches and
@@ -101,9 +106,16 @@ pub(crate) const BLOCK: usize = 32;
 /// Largest order with a fully unrolled kernel.
 pub(crate) const UNROLLED_MAX: usize = 8;
 
-/// From this order on, one matrix at a time, vectorised along its columns: a
-/// block of lanes would no longer fit in L1.
-pub(crate) const ONE_AT_A_TIME: usize = 28;
+/// From this order on, one matrix at a time, vectorised along its columns:
+/// 48 for `f64` (4 lanes), 62 for `f32` (8 lanes), where the lane kernel's
+/// `n²` lane vectors stop paying for themselves (see the crossovers above).
+pub(crate) const fn one_at_a_time<T>() -> usize {
+    if std::mem::size_of::<T>() == 4 {
+        62
+    } else {
+        48
+    }
+}
 
 /// Largest order the kernels take (see the crossovers above).
 pub(crate) const MAX_N: usize = 64;
@@ -120,9 +132,9 @@ pub(crate) struct Workspace<T> {
     check_finite: bool,
     idx: Vec<T>,
     /// Matrices per kernel call: one per SIMD lane, or 1 from
-    /// [`ONE_AT_A_TIME`] on (vectorised along the columns instead).
+    /// [`one_at_a_time`] on (vectorised along the columns instead).
     lanes: usize,
-    /// The one-at-a-time kernel's scratch, from [`ONE_AT_A_TIME`] on.
+    /// The one-at-a-time kernel's scratch, from [`one_at_a_time`] on.
     one: Option<Blocked<T>>,
     a4: Aligned<[T; 4]>,
     a8: Aligned<[T; 8]>,
@@ -136,7 +148,11 @@ impl<T: Scalar> Workspace<T> {
     /// matrices holding NaN or ±inf get the status `NonFinite`.
     pub(crate) fn new(n: usize, check_finite: bool) -> Self {
         debug_assert!(has_kernel::<T>(n));
-        let lanes = if n >= ONE_AT_A_TIME { 1 } else { lanes::<T>() };
+        let lanes = if n >= one_at_a_time::<T>() {
+            1
+        } else {
+            lanes::<T>()
+        };
         let dynamic = n > UNROLLED_MAX;
         let size = |l: usize| if dynamic && lanes == l { n * n } else { 0 };
         let (nn4, nn8) = (size(4), size(8));
@@ -611,7 +627,7 @@ impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
     }
 }
 
-/// One kernel call from [`ONE_AT_A_TIME`] on: the block's matrices one after
+/// One kernel call from [`one_at_a_time`] on: the block's matrices one after
 /// another through the blocked kernel (see `blocked`).
 struct OneAtATime<'a, T> {
     src: Option<&'a [T]>,
