@@ -42,8 +42,9 @@
 //! loses at 64 (13.2 vs 12.7). The whole `inv` agrees (CPU time, one thread:
 //! 32×32 `f64` 5.6–5.7 vs 5.9–6.2 µs, `f32` 2.7 vs 4.1–4.4; 48×48 `f64` 15–16
 //! vs 14–15, `f32` 7.9–8.3 vs 9.2–10.1). Before the workspaces were aligned
-//! the crossover was at n = 28: a lane kernel whose vectors straddled cache
-//! lines lost from there on (4.1 vs 4.0 µs at 28).
+//! the measured crossover was at n = 28 (4.1 vs 4.0 µs), with a lane
+//! workspace placed off a cache line (24×24 `f64` took 2.6 µs then, 1.5 µs
+//! aligned).
 //! FMA made the lane kernel ~10% faster; with it the run-time-order code at
 //! n = 16 beats the unrolled compile-time one (0.66 vs 0.74 µs). Past 64 the
 //! blocked kernel still beat the LAPACK loop: 1.8× at n = 80 (batches and
