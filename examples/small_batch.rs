@@ -121,14 +121,7 @@ fn raw_loop<T: Raw>(a: &Array3<T>) -> Array3<T> {
 }
 
 fn main() {
-    // OpenBLAS's worker threads spin (`sched_yield`) for about 0.1 s after the
-    // library loads before they sleep: an idle process linked to the Debian
-    // OpenBLAS burns 0.10 s of CPU in its first two seconds, none with
-    // OPENBLAS_NUM_THREADS=1. Timed inside that window, the first shapes lose
-    // one of two cores (2×2: 11 instead of 5.6 ns per matrix). NumPy's script
-    // generates its stacks after `import numpy`, so its spin is over before it
-    // times; here it is waited out.
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    common::settle_vendor_threads();
     let args: Vec<String> = std::env::args().collect();
     let f32_mode = args.iter().any(|a| a == "--f32");
     let with_numpy = !args.iter().any(|a| a == "--no-numpy");

@@ -69,8 +69,7 @@ fn cpu_ns(batch: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    // Wait out OpenBLAS's start-up spin (about 0.1 s; see small_batch.rs).
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    common::settle_vendor_threads();
     let args: Vec<usize> = std::env::args()
         .skip(1)
         .map(|a| a.parse().unwrap())

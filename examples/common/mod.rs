@@ -7,6 +7,19 @@ use ndarray::Array3;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// Waits out the vendor library's start-up spin before anything is timed.
+///
+/// OpenBLAS's worker threads spin (`sched_yield`) for about 0.1 s after the
+/// library loads before they sleep: an idle process linked to the Debian
+/// OpenBLAS burns 0.10 s of CPU in its first two seconds, none with
+/// `OPENBLAS_NUM_THREADS=1`. Timed inside that window, the first shapes lose one
+/// of two cores (2×2: 11 instead of 5.6 ns per matrix). NumPy's script
+/// generates its stacks after `import numpy`, so its spin is over before it
+/// times; here it is waited out.
+pub fn settle_vendor_threads() {
+    std::thread::sleep(std::time::Duration::from_millis(300));
+}
+
 /// Best wall time of `repeat` runs of `f` (after a warm-up), in ns per matrix.
 pub fn best_ns(batch: usize, repeat: usize, mut f: impl FnMut()) -> f64 {
     f();
