@@ -4,11 +4,12 @@
 //! or `[f32; 8]`, or `W` consecutive elements of a column whose start is a
 //! multiple of `W`. In a `Vec` those are only as aligned as one element (8 or 4
 //! bytes), so where the allocator places the buffer decides whether every other
-//! vector straddles two cache lines. It did in half of the placements, and the
-//! kernels then ran 1.5–1.7× slower (the 16×16 lane kernel, one thread: `f64`
-//! 507 ns per matrix with the buffer on a 64-byte boundary against 847–876 ns
-//! 16 to 560 bytes off it; `f32` 345 against 502–534 ns). [`Aligned`] starts
-//! on a 64-byte boundary wherever the allocator puts it.
+//! vector straddles two cache lines. Measured with the allocator's placement
+//! shifted by pads allocated first (one thread, the 16×16 lane kernel): `f64`
+//! 507 ns per matrix with the workspace on a 64-byte boundary against 847–876
+//! ns with it 16 bytes past one; `f32` 345 ns on a boundary against 502–534 ns
+//! 48 bytes past one. [`Aligned`] starts on a 64-byte boundary wherever the
+//! allocator puts it.
 
 use std::alloc::{self, Layout};
 use std::ops::{Deref, DerefMut};

@@ -277,7 +277,7 @@ const fn lanes<T>() -> usize {
 }
 
 /// `v` as a slice of `[T; L]` when its arrays have exactly `L` lanes.
-fn as_lanes<T: Copy + 'static, const M: usize, const L: usize>(
+fn as_lanes<T: 'static, const M: usize, const L: usize>(
     v: &mut Aligned<[T; M]>,
 ) -> Option<&mut [[T; L]]> {
     (v as &mut dyn std::any::Any)

@@ -15,8 +15,9 @@
 //! 43–44 → 28–30 ns without it).
 //! A part is zero-filled by its worker just before it is written, block by block,
 //! while the block is in L1, or not at all where the worker copies the input
-//! into it first ([`FreshPart::take_written`]: one write pass, not two). (Larger outputs, which `calloc` maps fresh without
-//! a `memset`, still come from it: see `inv::OutBuf`.)
+//! into it first ([`FreshPart::take_written`]: one write pass, not two).
+//! (Larger outputs, which `calloc` maps fresh without a `memset`, still come
+//! from it: see `inv::OutBuf`.)
 
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicUsize, Ordering};
