@@ -23,6 +23,11 @@
 //! - `ONLY_INV=1`: `inv` alone for about 3 s per shape, for a profiler
 //!   (`perf record`).
 //! - `REPS=k`: best of `k` runs instead of 7.
+//! - `FAULTS=1`: `inv` alone, `REPS` runs, one line each: wall time, the
+//!   process's user and system CPU time (all threads), and the page faults the
+//!   run took (2 MiB huge pages, and the rest), all per matrix except the faults.
+//!   What the first touch of a fresh output costs, run by run (Unix; the huge-page
+//!   count needs Linux).
 
 mod common;
 
@@ -56,6 +61,62 @@ fn thread_cpu() -> f64 {
     (f[11] + f[12]) / 100.0
 }
 
+/// The process's user and system CPU seconds (all its threads) and the page
+/// faults it has taken that needed no I/O.
+#[cfg(unix)]
+fn process_usage() -> (f64, f64, i64) {
+    // SAFETY: `getrusage` only writes the `rusage` it is given, which is plain
+    // data for which all-zero bytes are a valid value.
+    let r = unsafe {
+        let mut r: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut r);
+        r
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    (secs(r.ru_utime), secs(r.ru_stime), r.ru_minflt as i64)
+}
+
+/// 2 MiB transparent huge pages faulted in so far, machine-wide (Linux only;
+/// `None` where the kernel does not say). Each also counts as one fault in
+/// [`process_usage`].
+fn huge_page_faults() -> Option<i64> {
+    let mthp = "/sys/kernel/mm/transparent_hugepage/hugepages-2048kB/stats/anon_fault_alloc";
+    if let Ok(s) = std::fs::read_to_string(mthp) {
+        return s.trim().parse().ok();
+    }
+    let vmstat = std::fs::read_to_string("/proc/vmstat").ok()?;
+    vmstat
+        .lines()
+        .find_map(|l| l.strip_prefix("thp_fault_alloc "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// `FAULTS=1`: each run of `a.inv()` on a line of its own, with the CPU time
+/// and the page faults it took.
+#[cfg(unix)]
+fn faults_per_run(a: &ndarray::Array3<f64>, runs: usize) {
+    let batch = a.len_of(Axis(0)) as f64;
+    black_box(a.inv().unwrap());
+    for run in 1..=runs {
+        let (u0, s0, f0) = process_usage();
+        let h0 = huge_page_faults();
+        let t = Instant::now();
+        black_box(a.inv().unwrap());
+        let wall = t.elapsed().as_secs_f64();
+        let (u1, s1, f1) = process_usage();
+        let huge = h0.zip(huge_page_faults()).map(|(h0, h1)| h1 - h0);
+        let per = |s: f64| s / batch * 1e9;
+        println!(
+            "  run {run}: {:6.1} ns wall, CPU {:6.1} user + {:6.1} system ns, faults: {} huge, {} other",
+            per(wall),
+            per(u1 - u0),
+            per(s1 - s0),
+            huge.map_or("?".to_string(), |h| h.to_string()),
+            huge.map_or((f1 - f0).to_string(), |h| (f1 - f0 - h).to_string()),
+        );
+    }
+}
+
 /// CPU ns per matrix of `f`, over about 2 s of this thread's CPU time.
 fn cpu_ns(batch: usize, mut f: impl FnMut()) -> f64 {
     f();
@@ -85,10 +146,15 @@ fn main() {
             (100_000, 8),
         ]
     };
-    println!(
-        "{:>14} {:>8} {:>11} {:>8} {:>9} {:>10} {:>9}",
-        "shape", "inv", "alloc+touch", "copy", "in place", "kernel L2", "inv f32"
-    );
+    let table = ["ONLY_INV", "CPU", "FAULTS"]
+        .iter()
+        .all(|v| std::env::var_os(v).is_none());
+    if table {
+        println!(
+            "{:>14} {:>8} {:>11} {:>8} {:>9} {:>10} {:>9}",
+            "shape", "inv", "alloc+touch", "copy", "in place", "kernel L2", "inv f32"
+        );
+    }
     for (batch, n) in shapes {
         let a = stack(batch, n);
         let len = a.len();
@@ -98,6 +164,20 @@ fn main() {
             while t.elapsed().as_secs_f64() < 3.0 {
                 black_box(a.inv().unwrap());
             }
+            continue;
+        }
+        if std::env::var_os("FAULTS").is_some() {
+            println!("{:>14}", format!("{batch}x{n}x{n}"));
+            #[cfg(unix)]
+            faults_per_run(
+                &a,
+                std::env::var("REPS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(REPEAT),
+            );
+            #[cfg(not(unix))]
+            println!("  FAULTS=1 needs a Unix system");
             continue;
         }
         if std::env::var_os("CPU").is_some() {
