@@ -15,7 +15,8 @@
 //! | above, or complex | LAPACK (`getrf` + `getri`) |
 //!
 //! Lanes: 4 for `f64`, 8 for `f32` (one 256-bit register each), compiled for AVX2
-//! when the CPU has it (see `lapack::simd`), else for the baseline instruction set.
+//! when the CPU has it (see `lapack::simd`), else for the baseline instruction set;
+//! 8 for `f64` of order 3 and 4 on AVX2 CPUs (see below).
 //! Above [`UNROLLED_MAX`] the kernels are also compiled with FMA (`a - b c`
 //! rounded once, as OpenBLAS computes it) and run so when the CPU has it; the
 //! unrolled kernels keep separate multiplies and subtractions. The blocked
@@ -76,10 +77,22 @@
 //! the whole `inv` of 20 000 16×16 matrices slower (CPU time, one thread:
 //! 852–885 → 980–1086 ns): there the input streams from memory, and four
 //! interleaved 2 KB streams were read worse than one matrix after another.
-//! Compiling the unrolled kernels with AVX-512F/VL (32
-//! registers, same 256-bit code) gained nothing at 4×4 `f64` (21–22 ns either
-//! way), lost at 4×4 `f32` (12 → 19 ns), and the lane kernel for n = 16 lost
-//! too (850 → 1240 ns), so neither uses it.
+//!
+//! `f64` of order 3 and 4 runs 8 matrices per call on AVX2 CPUs: each lane
+//! vector is two 256-bit vectors, so two independent chains of steps overlap
+//! where one alone waits on its divisions and pivot comparisons (4×4: two 4×4
+//! transposes per quarter of the block, `simd::gather_f64x8`). Its 16 lane
+//! vectors then need 32 registers: that copy is compiled for AVX-512F/VL
+//! where the CPU has it (`simd::run_wide`; the same 256-bit operations, the
+//! same bits). Kernel time per matrix (`kernel_ns`, interleaved, four rounds
+//! each): 4×4 16.2 → 14.1 ns (8 lanes, AVX2) → 12.7 ns (8 lanes, AVX-512
+//! registers); 3×3 14.7 → 12.3 ns either way. 2×2 lost in 8 lanes (5.3 → 6.0
+//! ns), so it keeps 4. The whole `inv` of 200 000 4×4 matrices, CPU time on
+//! one thread, six interleaved rounds: the best four 19.1–24.2 → 18.1–21.0 ns.
+//! The AVX-512 copy loses in 4 lanes (4×4 `f64` 21–22 ns either way before the
+//! transposes, 4×4 `f32` 12 → 19 ns, re-measured 12.2 → 17.0 ns; 3×3 `f32`
+//! 8.9 → 14.7 ns) and in the lane kernel (n = 16: 850 → 1240 ns), which do not
+//! use it.
 //!
 //! Semantics are LAPACK's: the same pivots (first largest modulus, reciprocal
 //! multipliers), an exactly zero pivot is `Singular` at the same step, and a
@@ -151,11 +164,18 @@ impl<T: Scalar> Workspace<T> {
     /// matrices holding NaN or ±inf get the status `NonFinite`.
     pub(crate) fn new(n: usize, check_finite: bool) -> Self {
         debug_assert!(has_kernel::<T>(n));
-        let lanes = if n >= one_at_a_time::<T>() {
-            1
+        Self::with_lanes(n, check_finite, lane_count::<T>(n))
+    }
+
+    /// [`new`](Self::new) with `lanes` matrices per kernel call (4 or 8 below
+    /// [`one_at_a_time`], else 1): tests compare the lane counts.
+    fn with_lanes(n: usize, check_finite: bool, lanes: usize) -> Self {
+        debug_assert!(has_kernel::<T>(n));
+        debug_assert!(if n >= one_at_a_time::<T>() {
+            lanes == 1
         } else {
-            lanes::<T>()
-        };
+            lanes == 4 || lanes == 8
+        });
         let dynamic = n > UNROLLED_MAX;
         let size = |l: usize| if dynamic && lanes == l { n * n } else { 0 };
         let (nn4, nn8) = (size(4), size(8));
@@ -219,7 +239,11 @@ impl<T: Scalar> Workspace<T> {
                             src, part, idx: &self.idx, check_finite: self.check_finite,
                             status: [LaneStatus::Ok; BLOCK],
                         };
-                        simd::run(&mut job);
+                        if wide::<T, L>() {
+                            simd::run_wide(&mut job);
+                        } else {
+                            simd::run(&mut job);
+                        }
                         return job.status;
                     })*
                     _ => {}
@@ -274,6 +298,29 @@ const fn lanes<T>() -> usize {
     } else {
         4
     }
+}
+
+/// Matrices per kernel call for order `n`: 1 from [`one_at_a_time`] on; 8 for
+/// `f64` of order 3 and 4 where the CPU has AVX2 (two 256-bit vectors per lane
+/// vector: two independent chains of steps, one for each half, overlap where
+/// one chain alone waits on its divisions and comparisons); else one
+/// 256-bit vector's worth ([`lanes`]).
+fn lane_count<T: Scalar>(n: usize) -> usize {
+    if n >= one_at_a_time::<T>() {
+        1
+    } else if std::mem::size_of::<T>() == 8 && (n == 3 || n == 4) && simd::has_avx2() {
+        8
+    } else {
+        lanes::<T>()
+    }
+}
+
+/// Whether the unrolled kernel for `L` lanes of `T` runs as compiled for AVX-512
+/// (`simd::run_wide`): `f64` in 8 lanes, whose 16 lane vectors of a 4×4 block
+/// take 32 256-bit registers, as many as AVX-512 has (AVX2 has 16).
+#[inline(always)]
+fn wide<T: Scalar, const L: usize>() -> bool {
+    L == 8 && std::mem::size_of::<T>() == 8
 }
 
 /// `v` as a slice of `[T; L]` when its arrays have exactly `L` lanes.
@@ -443,7 +490,7 @@ fn scatter_constant<T: Scalar, const L: usize, const N: usize, const AVX2: bool>
 fn by_transposes<T: Scalar, const L: usize, const N: usize, const AVX2: bool>() -> bool {
     cfg!(target_arch = "x86_64")
         && AVX2
-        && L == 4
+        && (L == 4 || L == 8)
         && N == 4
         && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f64>()
 }
@@ -463,9 +510,14 @@ fn gather_by_transposes<T: Scalar, const L: usize, const N: usize, const AVX2: b
         // `[f64; 4]`; the lengths are unchanged. `AVX2` is only true in code
         // run on CPUs with AVX2 (see `simd::Vectorised`).
         unsafe {
-            let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f64; 4]>(), a.len());
             let lanes = std::slice::from_raw_parts(lanes.as_ptr().cast::<f64>(), lanes.len());
-            simd::gather_f64x4(lanes, a);
+            if L == 4 {
+                let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f64; 4]>(), a.len());
+                simd::gather_f64x4(lanes, a);
+            } else {
+                let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f64; 8]>(), a.len());
+                simd::gather_f64x8(lanes, a);
+            }
         }
     }
 }
@@ -482,10 +534,15 @@ fn scatter_by_transposes<T: Scalar, const L: usize, const N: usize, const AVX2: 
         let a = a.as_flattened();
         // SAFETY: as in `gather_by_transposes`.
         unsafe {
-            let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f64; 4]>(), a.len());
             let lanes =
                 std::slice::from_raw_parts_mut(lanes.as_mut_ptr().cast::<f64>(), lanes.len());
-            simd::scatter_f64x4(a, lanes);
+            if L == 4 {
+                let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f64; 4]>(), a.len());
+                simd::scatter_f64x4(a, lanes);
+            } else {
+                let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f64; 8]>(), a.len());
+                simd::scatter_f64x8(a, lanes);
+            }
         }
     }
 }
@@ -708,7 +765,7 @@ mod tests {
 
     /// The 4×4 kernel's AVX2 copy (vector transposes for the gather and the
     /// scatter) against its portable copy (element by element): the same bits
-    /// and statuses, reading from `src` or in place.
+    /// and statuses, reading from `src` or in place, in 4 lanes and in 8.
     #[test]
     fn transposed_lanes_match_element_by_element() {
         #[cfg(target_arch = "x86_64")]
@@ -718,8 +775,8 @@ mod tests {
         }
         let input = stack4();
         let idx: Vec<f64> = (0..=4).map(index_value).collect();
-        for check_finite in [false, true] {
-            for from_src in [false, true] {
+        for (check_finite, from_src, lanes8) in flags3() {
+            {
                 let mut outs = Vec::new();
                 for avx2 in [false, true] {
                     let mut part = if from_src {
@@ -727,19 +784,35 @@ mod tests {
                     } else {
                         input.clone()
                     };
-                    let mut job = Fixed::<f64, 4, 4> {
-                        src: from_src.then_some(&input[..]),
-                        part: &mut part,
-                        idx: &idx,
-                        check_finite,
-                        status: [LaneStatus::Ok; BLOCK],
-                    };
-                    if avx2 {
-                        simd::run(&mut job);
+                    let status = if lanes8 {
+                        let mut job = Fixed::<f64, 8, 4> {
+                            src: from_src.then_some(&input[..]),
+                            part: &mut part,
+                            idx: &idx,
+                            check_finite,
+                            status: [LaneStatus::Ok; BLOCK],
+                        };
+                        if avx2 {
+                            simd::run(&mut job);
+                        } else {
+                            job.run::<false>();
+                        }
+                        job.status
                     } else {
-                        job.run::<false>();
-                    }
-                    let status = job.status;
+                        let mut job = Fixed::<f64, 4, 4> {
+                            src: from_src.then_some(&input[..]),
+                            part: &mut part,
+                            idx: &idx,
+                            check_finite,
+                            status: [LaneStatus::Ok; BLOCK],
+                        };
+                        if avx2 {
+                            simd::run(&mut job);
+                        } else {
+                            job.run::<false>();
+                        }
+                        job.status
+                    };
                     // Bit for bit, but NaN as one value: which NaN an operation on
                     // two of them returns (its sign) depends on operand order,
                     // which differs between the SSE2 and AVX2 code anyway.
@@ -751,7 +824,7 @@ mod tests {
                 }
                 assert_eq!(
                     outs[0], outs[1],
-                    "check_finite {check_finite}, src {from_src}"
+                    "check_finite {check_finite}, src {from_src}, 8 lanes {lanes8}"
                 );
                 let s = outs[0].0;
                 assert_eq!(s[3], LaneStatus::Singular(3));
@@ -763,6 +836,144 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every combination of three flags.
+    fn flags3() -> impl Iterator<Item = (bool, bool, bool)> {
+        (0..8).map(|b| (b & 1 != 0, b & 2 != 0, b & 4 != 0))
+    }
+
+    /// 29 `f64` matrices of order `n` (a partial last chunk for 4 lanes and for
+    /// 8), C order: random, with row interchanges, singular at the last step and
+    /// at the first, a NaN, a subnormal pivot (fallback), a reversal
+    /// permutation, and one with a single row interchange.
+    fn stack(n: usize) -> Vec<f64> {
+        let nn = n * n;
+        let mut state = 0x9e37_79b9_7f4a_7c15u64 ^ n as u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        };
+        let mut v: Vec<f64> = (0..29 * nn).map(|_| next()).collect();
+        let m = |k: usize| k * nn;
+        let identity = |x: &mut [f64]| {
+            x.fill(0.0);
+            for i in 0..n {
+                x[i * n + i] = 1.0;
+            }
+        };
+        // A zero row of the C-order slot is a zero column of what LAPACK
+        // factors: the pivot of that step is exactly zero.
+        v[m(3) + (n - 1) * n..m(4)].fill(0.0);
+        v[m(6)..m(6) + n].fill(0.0);
+        v[m(9) + nn / 2] = f64::NAN;
+        identity(&mut v[m(12)..m(13)]);
+        v[m(12)] = 1e-310;
+        v[m(17)..m(18)].fill(0.0);
+        for i in 0..n {
+            v[m(17) + i * n + (n - 1 - i)] = 1.0;
+        }
+        identity(&mut v[m(25)..m(26)]);
+        if n > 1 {
+            v[m(25)] = 0.5;
+            v[m(25) + n] = 2.0;
+        }
+        v
+    }
+
+    /// The same bits, NaN as one value (which NaN an operation on two returns
+    /// depends on operand order, which differs between compiled copies).
+    fn bits(x: &[f64]) -> Vec<u64> {
+        x.iter()
+            .map(|x| if x.is_nan() { u64::MAX } else { x.to_bits() })
+            .collect()
+    }
+
+    /// 8 lanes (two vectors per lane vector, as `f64` of order 3 and 4 run on
+    /// AVX2 CPUs) against 4: the same bits and statuses at every order of the
+    /// unrolled and the lane kernels, reading from `src` or in place.
+    #[test]
+    fn eight_lanes_match_four() {
+        for n in 1..=12 {
+            let input = stack(n);
+            for (check_finite, from_src, _) in flags3().filter(|f| !f.2) {
+                let out = |lanes: usize| {
+                    let mut ws = Workspace::<f64>::with_lanes(n, check_finite, lanes);
+                    let mut part = if from_src {
+                        vec![7.0; input.len()]
+                    } else {
+                        input.clone()
+                    };
+                    let status = ws.invert_block(from_src.then_some(&input[..]), &mut part);
+                    (status, bits(&part))
+                };
+                let (four, eight) = (out(4), out(8));
+                assert_eq!(
+                    four, eight,
+                    "n {n}, check_finite {check_finite}, src {from_src}"
+                );
+                let s = four.0;
+                assert_eq!(s[3], LaneStatus::Singular(n - 1), "n {n}");
+                assert_eq!(s[6], LaneStatus::Singular(0), "n {n}");
+                assert_eq!(s[12], LaneStatus::Fallback, "n {n}");
+                assert_eq!((s[17], s[25]), (LaneStatus::Ok, LaneStatus::Ok), "n {n}");
+            }
+        }
+    }
+
+    /// The 8-lane `f64` kernels as compiled for AVX-512 (`simd::run_wide`)
+    /// against their AVX2 copy: the same bits and statuses.
+    #[test]
+    fn avx512_copy_matches_avx2() {
+        #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
+        {
+            if !simd::avx512_usable() {
+                eprintln!("skipped: this CPU has no AVX-512");
+                return;
+            }
+            fn both<const N: usize>() {
+                let input = stack(N);
+                let idx: Vec<f64> = (0..=N).map(index_value).collect();
+                for (check_finite, from_src, _) in flags3().filter(|f| !f.2) {
+                    let mut outs = Vec::new();
+                    for wide in [false, true] {
+                        let mut part = if from_src {
+                            vec![7.0; input.len()]
+                        } else {
+                            input.clone()
+                        };
+                        let mut job = Fixed::<f64, 8, N> {
+                            src: from_src.then_some(&input[..]),
+                            part: &mut part,
+                            idx: &idx,
+                            check_finite,
+                            status: [LaneStatus::Ok; BLOCK],
+                        };
+                        if wide {
+                            // SAFETY: the CPU has AVX-512F/VL, AVX2 and FMA.
+                            unsafe { simd::avx512(&mut job) };
+                        } else {
+                            simd::run(&mut job);
+                        }
+                        outs.push((job.status, bits(&part)));
+                    }
+                    assert_eq!(
+                        outs[0], outs[1],
+                        "n {N}, check_finite {check_finite}, src {from_src}"
+                    );
+                }
+            }
+            both::<1>();
+            both::<2>();
+            both::<3>();
+            both::<4>();
+            both::<5>();
+            both::<8>();
+        }
+        #[cfg(not(all(target_arch = "x86_64", inv_ext_avx512)))]
+        eprintln!("skipped: built without AVX-512 support");
     }
 }
 

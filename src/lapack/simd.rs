@@ -120,6 +120,47 @@ pub(crate) fn run_fused_wide<J: Fused>(job: &mut J) {
     run_fused(job);
 }
 
+/// Like [`run`], but compiled with AVX-512F/VL (and AVX2, FMA) when the CPU has
+/// them and the compiler could enable them (`cfg(inv_ext_avx512)`). The job's
+/// arithmetic is the same operation by operation (no multiply-add is fused
+/// that [`run`]'s copy leaves separate: Rust never contracts them), so the
+/// results are bit-identical; the compiler gets 32 vector registers instead of 16.
+#[inline]
+pub(crate) fn run_wide<J: Vectorised>(job: &mut J) {
+    #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
+    {
+        if avx512_usable() {
+            // SAFETY: as in `run`; the features were detected.
+            unsafe { avx512(job) };
+            return;
+        }
+    }
+    run(job);
+}
+
+/// `job.run::<true>()` compiled with AVX-512F/VL, AVX2 and FMA enabled.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX-512VL, AVX2 and FMA.
+#[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
+#[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+pub(crate) unsafe fn avx512<J: Vectorised>(job: &mut J) {
+    job.run::<true>();
+}
+
+/// Whether the CPU has AVX2 (so that [`run`] runs the AVX2 copy).
+#[inline]
+pub(crate) fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// Whether the CPU has AVX-512F, AVX-512VL, AVX2 and FMA.
 #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
 #[inline]
@@ -198,6 +239,69 @@ pub(crate) unsafe fn scatter_f64x4(src: &[[f64; 4]], dst: &mut [f64]) {
             _mm256_storeu_pd(p.add(nn), w1);
             _mm256_storeu_pd(p.add(2 * nn), w2);
             _mm256_storeu_pd(p.add(3 * nn), w3);
+        }
+    }
+}
+
+/// [`gather_f64x4`] for eight matrices: `dst[e][l] = src[l * dst.len() + e]`,
+/// matrices 0–3 into lanes 0–3 and 4–7 into lanes 4–7 of each `[f64; 8]`.
+///
+/// # Safety
+/// The CPU must support AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+pub(crate) unsafe fn gather_f64x8(src: &[f64], dst: &mut [[f64; 8]]) {
+    use std::arch::x86_64::*;
+    let nn = dst.len();
+    assert!(nn % 4 == 0 && src.len() >= 8 * nn);
+    for (e, quad) in dst.chunks_exact_mut(4).enumerate() {
+        for half in 0..2 {
+            let p = src[4 * nn * half + 4 * e..].as_ptr();
+            // SAFETY: the loads read src[(4 half + l) * nn + 4 e ..][..4],
+            // l < 4, in bounds by the assertion; the stores write half `half`
+            // of the four lane vectors of `quad`.
+            unsafe {
+                let v0 = _mm256_loadu_pd(p);
+                let v1 = _mm256_loadu_pd(p.add(nn));
+                let v2 = _mm256_loadu_pd(p.add(2 * nn));
+                let v3 = _mm256_loadu_pd(p.add(3 * nn));
+                let [w0, w1, w2, w3] = transpose4(v0, v1, v2, v3);
+                _mm256_storeu_pd(quad[0][4 * half..].as_mut_ptr(), w0);
+                _mm256_storeu_pd(quad[1][4 * half..].as_mut_ptr(), w1);
+                _mm256_storeu_pd(quad[2][4 * half..].as_mut_ptr(), w2);
+                _mm256_storeu_pd(quad[3][4 * half..].as_mut_ptr(), w3);
+            }
+        }
+    }
+}
+
+/// The inverse of [`gather_f64x8`]: `dst[l * src.len() + e] = src[e][l]`.
+///
+/// # Safety
+/// The CPU must support AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+pub(crate) unsafe fn scatter_f64x8(src: &[[f64; 8]], dst: &mut [f64]) {
+    use std::arch::x86_64::*;
+    let nn = src.len();
+    assert!(nn % 4 == 0 && dst.len() >= 8 * nn);
+    for (e, quad) in src.chunks_exact(4).enumerate() {
+        for half in 0..2 {
+            let p = dst[4 * nn * half + 4 * e..].as_mut_ptr();
+            // SAFETY: as in `gather_f64x8`, with loads and stores exchanged.
+            unsafe {
+                let v0 = _mm256_loadu_pd(quad[0][4 * half..].as_ptr());
+                let v1 = _mm256_loadu_pd(quad[1][4 * half..].as_ptr());
+                let v2 = _mm256_loadu_pd(quad[2][4 * half..].as_ptr());
+                let v3 = _mm256_loadu_pd(quad[3][4 * half..].as_ptr());
+                let [w0, w1, w2, w3] = transpose4(v0, v1, v2, v3);
+                _mm256_storeu_pd(p, w0);
+                _mm256_storeu_pd(p.add(nn), w1);
+                _mm256_storeu_pd(p.add(2 * nn), w2);
+                _mm256_storeu_pd(p.add(3 * nn), w3);
+            }
         }
     }
 }
