@@ -16,7 +16,7 @@
 //!
 //! Lanes: 4 for `f64`, 8 for `f32` (one 256-bit register each), compiled for AVX2
 //! when the CPU has it (see `lapack::simd`), else for the baseline instruction set;
-//! 8 for `f64` of order 3 and 4 on AVX2 CPUs (see below).
+//! 8 for `f64` of order 3, 4 and 8 on AVX2 CPUs (see below).
 //! Above [`UNROLLED_MAX`] the kernels are also compiled with FMA (`a - b c`
 //! rounded once, as OpenBLAS computes it) and run so when the CPU has it; the
 //! unrolled kernels keep separate multiplies and subtractions. The blocked
@@ -78,21 +78,23 @@
 //! 852–885 → 980–1086 ns): there the input streams from memory, and four
 //! interleaved 2 KB streams were read worse than one matrix after another.
 //!
-//! `f64` of order 3 and 4 runs 8 matrices per call on AVX2 CPUs: each lane
+//! `f64` of order 3, 4 and 8 runs 8 matrices per call on AVX2 CPUs: each lane
 //! vector is two 256-bit vectors, so two independent chains of steps overlap
 //! where one alone waits on its divisions and pivot comparisons (4×4: two 4×4
-//! transposes per quarter of the block, `simd::gather_f64x8`). Its 16 lane
-//! vectors then need 32 registers: that copy is compiled for AVX-512F/VL
-//! where the CPU has it (`simd::run_wide`; the same 256-bit operations, the
-//! same bits). Kernel time per matrix (`kernel_ns`, interleaved, four rounds
-//! each): 4×4 16.2 → 14.1 ns (8 lanes, AVX2) → 12.7 ns (8 lanes, AVX-512
-//! registers); 3×3 14.7 → 12.3 ns either way. 2×2 lost in 8 lanes (5.3 → 6.0
-//! ns), so it keeps 4. The whole `inv` of 200 000 4×4 matrices, CPU time on
+//! transposes per quarter of the block, `simd::gather_f64x8`). Kernel time per
+//! matrix (`kernel_ns`, interleaved builds): 4×4 16.2 → 12.7–13.1 ns, 3×3
+//! 14.7 → 12.3 ns, 8×8 93.3–93.7 → 85.5–86.9 ns; 5×5 and 6×6 lost (34.0 →
+//! 37.4 ns, 51.3 → 54.5 ns), 7×7 stayed (64.2 ns), 2×2 lost (5.3 → 6.0 ns), so
+//! those keep 4 lanes. The whole `inv` of 200 000 4×4 matrices, CPU time on
 //! one thread, six interleaved rounds: the best four 19.1–24.2 → 18.1–21.0 ns.
-//! The AVX-512 copy loses in 4 lanes (4×4 `f64` 21–22 ns either way before the
-//! transposes, 4×4 `f32` 12 → 19 ns, re-measured 12.2 → 17.0 ns; 3×3 `f32`
-//! 8.9 → 14.7 ns) and in the lane kernel (n = 16: 850 → 1240 ns), which do not
-//! use it.
+//! On a Zen 3 (AVX2 + FMA, no AVX-512), 8×8 in 8 lanes against 4, builds
+//! interleaved over four rounds: 120–153 against 144–173 ns per matrix (8
+//! lanes faster in three rounds of four).
+//! Compiling the unrolled kernels with AVX-512F/VL (32 registers, the same
+//! 256-bit code) gained at most 2% in 8 lanes (4×4: 12.7–12.8 vs 12.7–13.1
+//! ns) and lost in 4 (4×4 `f64` 21–22 ns either way before the transposes,
+//! 4×4 `f32` 12 → 19 ns, re-measured 12.2 → 17.0 ns; 3×3 `f32` 8.9 → 14.7 ns),
+//! as did the lane kernel (n = 16: 850 → 1240 ns): none uses it.
 //!
 //! Semantics are LAPACK's: the same pivots (first largest modulus, reciprocal
 //! multipliers), an exactly zero pivot is `Singular` at the same step, and a
@@ -239,11 +241,7 @@ impl<T: Scalar> Workspace<T> {
                             src, part, idx: &self.idx, check_finite: self.check_finite,
                             status: [LaneStatus::Ok; BLOCK],
                         };
-                        if wide::<T, L>() {
-                            simd::run_wide(&mut job);
-                        } else {
-                            simd::run(&mut job);
-                        }
+                        simd::run(&mut job);
                         return job.status;
                     })*
                     _ => {}
@@ -301,26 +299,18 @@ const fn lanes<T>() -> usize {
 }
 
 /// Matrices per kernel call for order `n`: 1 from [`one_at_a_time`] on; 8 for
-/// `f64` of order 3 and 4 where the CPU has AVX2 (two 256-bit vectors per lane
-/// vector: two independent chains of steps, one for each half, overlap where
-/// one chain alone waits on its divisions and comparisons); else one
+/// `f64` of order 3, 4 and 8 where the CPU has AVX2 (two 256-bit vectors per
+/// lane vector: two independent chains of steps, one for each half, overlap
+/// where one chain alone waits on its divisions and comparisons); else one
 /// 256-bit vector's worth ([`lanes`]).
 fn lane_count<T: Scalar>(n: usize) -> usize {
     if n >= one_at_a_time::<T>() {
         1
-    } else if std::mem::size_of::<T>() == 8 && (n == 3 || n == 4) && simd::has_avx2() {
+    } else if std::mem::size_of::<T>() == 8 && matches!(n, 3 | 4 | 8) && simd::has_avx2() {
         8
     } else {
         lanes::<T>()
     }
-}
-
-/// Whether the unrolled kernel for `L` lanes of `T` runs as compiled for AVX-512
-/// (`simd::run_wide`): `f64` in 8 lanes, whose 16 lane vectors of a 4×4 block
-/// take 32 256-bit registers, as many as AVX-512 has (AVX2 has 16).
-#[inline(always)]
-fn wide<T: Scalar, const L: usize>() -> bool {
-    L == 8 && std::mem::size_of::<T>() == 8
 }
 
 /// `v` as a slice of `[T; L]` when its arrays have exactly `L` lanes.
@@ -351,24 +341,32 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Fixed<'_, T, L, N
             .status
             .chunks_exact_mut(L)
             .zip(self.part.chunks_mut(L * nn));
+        // The lanes above REGISTERS_MAX, in memory: zeroed once per block, then
+        // written whole by each chunk's gather. Zeroed per chunk, they were a
+        // 2 KB `memset` call per four 8×8 `f64` matrices in some builds (93 →
+        // 107 ns per matrix). Below, each chunk has its own, kept in registers.
+        let mut lanes = [[[T::zero(); L]; N]; N];
         for (status, part) in chunks {
             let src = srcs.as_mut().and_then(Iterator::next);
-            status.copy_from_slice(&fixed_chunk::<T, L, N, AVX2>(
-                src,
-                part,
-                self.idx,
-                self.check_finite,
-            ));
+            let (idx, check) = (self.idx, self.check_finite);
+            status.copy_from_slice(&if N > REGISTERS_MAX {
+                fixed_chunk::<T, L, N, AVX2>(src, part, &mut lanes, idx, check)
+            } else {
+                let mut local = [[[T::zero(); L]; N]; N];
+                fixed_chunk::<T, L, N, AVX2>(src, part, &mut local, idx, check)
+            });
         }
     }
 }
 
 /// Up to `L` matrices of order `N` (`part`, read from `src` when given) through
-/// the unrolled kernel.
+/// the unrolled kernel, in the lanes `a` (any values: every lane is written
+/// before it is read).
 #[inline(always)]
 fn fixed_chunk<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
     src: Option<&[T]>,
     part: &mut [T],
+    a: &mut [[[T; L]; N]; N],
     idx: &[T],
     check_finite: bool,
 ) -> [LaneStatus; L] {
@@ -382,9 +380,8 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
         // matrix per lane. Missing lanes get the identity, which inverts without
         // incident.
         let mut pad;
-        let mut a = [[[T::zero(); L]; N]; N];
         if N > REGISTERS_MAX {
-            gather_by_lane(&mut a, input, count);
+            gather_by_lane(a, input, count);
         } else {
             let full: &[T] = if count == L {
                 &input[..L * nn]
@@ -404,7 +401,7 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
                 pad.as_flattened().as_flattened()
             };
             if by_transposes::<T, L, N, AVX2>() {
-                gather_by_transposes::<T, L, N, AVX2>(&mut a, full);
+                gather_by_transposes::<T, L, N, AVX2>(a, full);
             } else {
                 for (c, col) in a.iter_mut().enumerate() {
                     for (r, x) in col.iter_mut().enumerate() {
@@ -420,7 +417,7 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
         macro_rules! steps {
             ($($n:literal => [$($k:literal)*]),*) => {
                 match N {
-                    $($n => { $(step(&mut a, $k, &mut st, idx);)* })*
+                    $($n => { $(step(a, $k, &mut st, idx);)* })*
                     _ => unreachable!("the unrolled kernels stop at UNROLLED_MAX"),
                 }
             };
@@ -437,19 +434,19 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
         );
         let status = st.status(idx);
         if N > REGISTERS_MAX {
-            scatter_by_lane(&a, &st.piv, idx, &status, src, part);
+            scatter_by_lane(a, &st.piv, idx, &status, src, part);
             return status;
         }
-        unpivot_columns(&mut a, &st.piv, idx);
+        unpivot_columns(a, &st.piv, idx);
         let all_ok = status.iter().all(|&s| s == LaneStatus::Ok);
         // Scattered straight into `part` when every lane is there and inverted,
         // else into `lanes_out`, and from there lane by lane.
         if count == L && all_ok {
-            scatter_constant::<T, L, N, AVX2>(&a, &mut part[..L * nn]);
+            scatter_constant::<T, L, N, AVX2>(a, &mut part[..L * nn]);
             return status;
         }
         let mut lanes_out = [[[T::zero(); N]; N]; L];
-        scatter_constant::<T, L, N, AVX2>(&a, lanes_out.as_flattened_mut().as_flattened_mut());
+        scatter_constant::<T, L, N, AVX2>(a, lanes_out.as_flattened_mut().as_flattened_mut());
         let lanes_out = lanes_out.as_flattened().as_flattened();
         for (l, m) in part.chunks_exact_mut(nn).enumerate() {
             if status[l] == LaneStatus::Ok {
@@ -891,8 +888,8 @@ mod tests {
             .collect()
     }
 
-    /// 8 lanes (two vectors per lane vector, as `f64` of order 3 and 4 run on
-    /// AVX2 CPUs) against 4: the same bits and statuses at every order of the
+    /// 8 lanes (two vectors per lane vector, as `f64` of order 3, 4 and 8 run
+    /// on AVX2 CPUs) against 4: the same bits and statuses at every order of the
     /// unrolled and the lane kernels, reading from `src` or in place.
     #[test]
     fn eight_lanes_match_four() {
@@ -921,59 +918,6 @@ mod tests {
                 assert_eq!((s[17], s[25]), (LaneStatus::Ok, LaneStatus::Ok), "n {n}");
             }
         }
-    }
-
-    /// The 8-lane `f64` kernels as compiled for AVX-512 (`simd::run_wide`)
-    /// against their AVX2 copy: the same bits and statuses.
-    #[test]
-    fn avx512_copy_matches_avx2() {
-        #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
-        {
-            if !simd::avx512_usable() {
-                eprintln!("skipped: this CPU has no AVX-512");
-                return;
-            }
-            fn both<const N: usize>() {
-                let input = stack(N);
-                let idx: Vec<f64> = (0..=N).map(index_value).collect();
-                for (check_finite, from_src, _) in flags3().filter(|f| !f.2) {
-                    let mut outs = Vec::new();
-                    for wide in [false, true] {
-                        let mut part = if from_src {
-                            vec![7.0; input.len()]
-                        } else {
-                            input.clone()
-                        };
-                        let mut job = Fixed::<f64, 8, N> {
-                            src: from_src.then_some(&input[..]),
-                            part: &mut part,
-                            idx: &idx,
-                            check_finite,
-                            status: [LaneStatus::Ok; BLOCK],
-                        };
-                        if wide {
-                            // SAFETY: the CPU has AVX-512F/VL, AVX2 and FMA.
-                            unsafe { simd::avx512(&mut job) };
-                        } else {
-                            simd::run(&mut job);
-                        }
-                        outs.push((job.status, bits(&part)));
-                    }
-                    assert_eq!(
-                        outs[0], outs[1],
-                        "n {N}, check_finite {check_finite}, src {from_src}"
-                    );
-                }
-            }
-            both::<1>();
-            both::<2>();
-            both::<3>();
-            both::<4>();
-            both::<5>();
-            both::<8>();
-        }
-        #[cfg(not(all(target_arch = "x86_64", inv_ext_avx512)))]
-        eprintln!("skipped: built without AVX-512 support");
     }
 }
 

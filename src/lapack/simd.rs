@@ -4,8 +4,9 @@
 //! 256-bit registers) and that copy is called only when the CPU has AVX2.
 //!
 //! The AVX2 copy of a [`Vectorised`] job knows it is one (`run::<true>`), so it
-//! may call the explicit AVX helpers here: 4×4 transposes that move four `f64`
-//! matrices into and out of lanes ([`gather_f64x4`], [`scatter_f64x4`]).
+//! may call the explicit AVX helpers here: 4×4 transposes that move four or
+//! eight `f64` matrices into and out of lanes ([`gather_f64x4`],
+//! [`scatter_f64x4`], [`gather_f64x8`], [`scatter_f64x8`]).
 //!
 //! AVX-512 (`avx512f` + `avx512vl`: 32 vector registers, 512-bit operations) is
 //! used only by the jobs that measured faster with it ([`run_fused_wide`]: the
@@ -118,34 +119,6 @@ pub(crate) fn run_fused_wide<J: Fused>(job: &mut J) {
         }
     }
     run_fused(job);
-}
-
-/// Like [`run`], but compiled with AVX-512F/VL (and AVX2, FMA) when the CPU has
-/// them and the compiler could enable them (`cfg(inv_ext_avx512)`). The job's
-/// arithmetic is the same operation by operation (no multiply-add is fused
-/// that [`run`]'s copy leaves separate: Rust never contracts them), so the
-/// results are bit-identical; the compiler gets 32 vector registers instead of 16.
-#[inline]
-pub(crate) fn run_wide<J: Vectorised>(job: &mut J) {
-    #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
-    {
-        if avx512_usable() {
-            // SAFETY: as in `run`; the features were detected.
-            unsafe { avx512(job) };
-            return;
-        }
-    }
-    run(job);
-}
-
-/// `job.run::<true>()` compiled with AVX-512F/VL, AVX2 and FMA enabled.
-///
-/// # Safety
-/// The CPU must support AVX-512F, AVX-512VL, AVX2 and FMA.
-#[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
-#[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
-pub(crate) unsafe fn avx512<J: Vectorised>(job: &mut J) {
-    job.run::<true>();
 }
 
 /// Whether the CPU has AVX2 (so that [`run`] runs the AVX2 copy).
