@@ -12,7 +12,7 @@ use crate::kernels::{self, LaneStatus};
 use crate::lapack::pages::{Fresh, FreshPart};
 use crate::lapack::{lapack_int, Norm, Transpose};
 use crate::layout::{all_finite, alloc_output, fresh_output, square_stack, Source, Stack};
-use crate::options::{InvOptions, Method};
+use crate::options::{InvOptions, Method, Threads};
 use crate::report::InvReport;
 use crate::scalar::{Element, Scalar};
 
@@ -86,10 +86,19 @@ where
             Source::Contiguous(data) => crate::lapack::cast::same_type(data),
             Source::Strided(_) => None,
         };
-        let load = |i, slot: &mut [A::Output]| source.load(&stack, i, slot, check);
-        let fill = |i, slot: &mut [MaybeUninit<A::Output>]| source.load(&stack, i, slot, check);
-        // SAFETY: `Source::load` writes every element of its slot, whatever it
-        // returns (it checks the slot's length first).
+        // Matrices taken one at a time on this thread (each large enough for the
+        // vendor's threads) are copied by all of rayon's threads as well.
+        let bands = if !prepared.plan.parallel && opts.threads == Threads::Auto {
+            rayon::current_num_threads()
+        } else {
+            1
+        };
+        let load = |i, slot: &mut [A::Output]| source.load_in_bands(&stack, i, slot, check, bands);
+        let fill = |i, slot: &mut [MaybeUninit<A::Output>]| {
+            source.load_in_bands(&stack, i, slot, check, bands)
+        };
+        // SAFETY: `Source::load_in_bands` writes every element of its slot,
+        // whatever it returns (it checks the slot's length first).
         let fill = unsafe { Fill::new(&fill) };
         invert_stack(
             &prepared,

@@ -140,27 +140,46 @@ impl<'a, A: Element> Source<'a, A> {
     /// every element of `dst` is written, whatever the result. Returns `false`
     /// when `check_finite` and a value is NaN or infinite (the check is fused
     /// into the copy: one pass over the data).
-    pub fn load<W: Writable<A::Output>>(
+    pub fn load<W: Writable<A::Output> + Send>(
         &self,
         stack: &Stack,
         i: usize,
         dst: &mut [W],
         check_finite: bool,
     ) -> bool {
-        let nn = stack.matrix_len();
+        self.load_in_bands(stack, i, dst, check_finite, 1)
+    }
+
+    /// Like [`load`](Self::load), the copy split into `bands` bands of rows run
+    /// on rayon's pool when the matrix has at least [`BANDED_COPY_MIN`]
+    /// elements: one large matrix is copied by all cores, as the vendor then
+    /// factors it on all cores.
+    pub fn load_in_bands<W: Writable<A::Output> + Send>(
+        &self,
+        stack: &Stack,
+        i: usize,
+        dst: &mut [W],
+        check_finite: bool,
+        bands: usize,
+    ) -> bool {
+        let (n, nn) = (stack.n, stack.matrix_len());
         assert_eq!(dst.len(), nn, "an output slot holds n*n elements");
-        let mut probe = <<A::Output as Scalar>::Real as num_traits::Zero>::zero();
         let check = check_finite && A::CAN_BE_NONFINITE;
-        match self {
+        let bands = if nn >= BANDED_COPY_MIN { bands } else { 1 };
+        let probe = match self {
             Source::Contiguous(data) => {
                 let src = &data[i * nn..(i + 1) * nn];
-                if check {
-                    probe = copy_probed(dst, src);
-                } else {
-                    for (d, &s) in dst.iter_mut().zip(src) {
-                        d.set(s.promote());
+                by_bands(dst, n, bands, |d, rows| {
+                    let s = &src[rows.start * n..rows.end * n];
+                    if check {
+                        copy_probed(d, s)
+                    } else {
+                        for (d, &s) in d.iter_mut().zip(s) {
+                            d.set(s.promote());
+                        }
+                        num_traits::Zero::zero()
                     }
-                }
+                })
             }
             Source::Strided(view) => {
                 let mut m = view.view();
@@ -168,13 +187,50 @@ impl<'a, A: Element> Source<'a, A> {
                     m.index_axis_inplace(Axis(0), ix);
                 }
                 let m: ArrayView2<A> = m.into_dimensionality().expect("a stack's matrices are 2-D");
-                let d = ArrayViewMut2::from_shape((stack.n, stack.n), dst)
-                    .expect("an output slot holds n*n elements");
-                probe = copy_matrix(m, d, check);
+                by_bands(dst, n, bands, |d, rows| {
+                    let d = ArrayViewMut2::from_shape((rows.len(), n), d)
+                        .expect("a band holds whole rows");
+                    copy_matrix(m.slice(ndarray::s![rows, ..]), d, check)
+                })
             }
-        }
+        };
         probe == num_traits::Zero::zero()
     }
+}
+
+/// Elements from which [`Source::load_in_bands`] splits the copy of one
+/// matrix: 512×512 (2 MiB of `f64`). Measured on a 2-core Zen 3 with the
+/// Debian OpenBLAS (`vendor-bench --overhead`, interleaved pairs, median of
+/// inv / raw getrf+getri, two rounds, one band against two): F-order input at
+/// n = 512 1.052/1.042 → 1.032/1.031, at 1024 1.036/1.042 → 1.006/1.021;
+/// C order unchanged (1.016–1.021 at 512, 0.98–1.01 at 1024). At n = 256 two
+/// bands cost more than they saved (C 1.014–1.026 → 1.045–1.064): rayon's
+/// workers and the vendor's threads then wake and spin on the same two cores
+/// for a copy of tens of microseconds.
+pub(crate) const BANDED_COPY_MIN: usize = 512 * 512;
+
+/// `copy(band, rows)` on `bands` bands of whole rows of the C-order `n`-column
+/// `dst` (each band gets its rows of `dst` and their indices), in parallel on
+/// rayon's pool when `bands > 1`; returns the sum of the bands' probes.
+fn by_bands<W, R, F>(dst: &mut [W], n: usize, bands: usize, copy: F) -> R
+where
+    W: Send,
+    R: Send + num_traits::Zero,
+    F: Fn(&mut [W], std::ops::Range<usize>) -> R + Sync,
+{
+    use rayon::prelude::*;
+    let rows = dst.len().checked_div(n).unwrap_or(0);
+    if bands <= 1 || rows < 2 {
+        return copy(dst, 0..rows);
+    }
+    let band = rows.div_ceil(bands);
+    dst.par_chunks_mut(band * n)
+        .enumerate()
+        .map(|(b, d)| {
+            let first = b * band;
+            copy(d, first..first + d.len() / n)
+        })
+        .reduce(R::zero, |a, b| a + b)
 }
 
 /// Tile edge for copies whose source and destination orders differ.
@@ -191,17 +247,17 @@ fn copy_matrix<A: Element, W: Writable<A::Output>>(
         return copy_column_major(src, dst, check);
     }
     let mut probe = <<A::Output as Scalar>::Real as num_traits::Zero>::zero();
-    let n = src.nrows();
+    let (nrows, ncols) = src.dim();
     let row_major = src.strides()[1].unsigned_abs() <= src.strides()[0].unsigned_abs();
-    let tile = if row_major || n <= TILE {
-        n.max(1)
+    let tile = if row_major || nrows.max(ncols) <= TILE {
+        nrows.max(ncols).max(1)
     } else {
         TILE
     };
-    for r0 in (0..n).step_by(tile) {
-        for c0 in (0..n).step_by(tile) {
-            let rows = r0..(r0 + tile).min(n);
-            let cols = c0..(c0 + tile).min(n);
+    for r0 in (0..nrows).step_by(tile) {
+        for c0 in (0..ncols).step_by(tile) {
+            let rows = r0..(r0 + tile).min(nrows);
+            let cols = c0..(c0 + tile).min(ncols);
             let s = src.slice(ndarray::s![rows.clone(), cols.clone()]);
             let d = dst.slice_mut(ndarray::s![rows, cols]);
             if check {
@@ -240,10 +296,10 @@ fn copy_column_major<A: Element, W: Writable<A::Output>>(
     check: bool,
 ) -> <A::Output as Scalar>::Real {
     let mut probe = <<A::Output as Scalar>::Real as num_traits::Zero>::zero();
-    let n = src.nrows();
+    let n = src.ncols();
     let dst = dst
         .as_slice_mut()
-        .expect("an output slot is a C-order n×n block");
+        .expect("an output slot (or a band of its rows) is C-order");
     let column = |c: usize| {
         src.column(c)
             .to_slice()
@@ -418,6 +474,53 @@ mod tests {
             ));
             assert!(Source::new(f.view().into_dyn()).load(&stack, i, &mut b, true));
             assert_eq!(a, b);
+        }
+    }
+
+    /// The copy of one large matrix split into bands of rows: the same values
+    /// as one pass for every layout (C, F, column-major, strided, reversed),
+    /// every element of a fresh slot written, and a NaN or infinity seen in
+    /// any band.
+    #[test]
+    fn banded_load_equals_one_pass() {
+        let n = 512;
+        assert!(n * n >= BANDED_COPY_MIN);
+        let c = Array::from_shape_fn((n, n), |(i, j)| (i * n + j) as f64 - 1000.5);
+        let mut f = Array::zeros((n, n).f());
+        f.assign(&c);
+        let big = Array::from_shape_fn((n + 3, 2 * n), |(i, j)| (i * 2 * n + j) as f64);
+        let layouts = [
+            c.view(),
+            f.view(),
+            c.view().reversed_axes(),
+            big.slice(ndarray::s![1..n + 1;1, ..;2]),
+            big.slice(ndarray::s![1..n + 1;1, ..;-2]),
+        ];
+        let stack = square_stack(&[n, n]).unwrap();
+        for (k, m) in layouts.iter().enumerate() {
+            let src = Source::new(m.view().into_dyn());
+            let mut one = vec![0.0; n * n];
+            assert!(src.load(&stack, 0, &mut one, true));
+            assert_eq!(one, m.iter().copied().collect::<Vec<_>>(), "layout {k}");
+            for bands in [2, 3, 7] {
+                // Poisoned: an element no band writes stays NaN.
+                let mut banded = vec![f64::NAN; n * n];
+                assert!(src.load_in_bands(&stack, 0, &mut banded, true, bands));
+                assert_eq!(banded, one, "layout {k}, {bands} bands");
+            }
+        }
+        for (k, clean) in [c, f].into_iter().enumerate() {
+            for (r, col) in [(0, 0), (n / 2, 7), (n - 1, n - 1)] {
+                for bad in [f64::NAN, f64::INFINITY] {
+                    let mut m = clean.clone();
+                    m[[r, col]] = bad;
+                    let src = Source::new(m.view().into_dyn());
+                    let mut d = vec![0.0; n * n];
+                    let at = format!("layout {k}, ({r}, {col})");
+                    assert!(!src.load_in_bands(&stack, 0, &mut d, true, 2), "{at}");
+                    assert!(src.load_in_bands(&stack, 0, &mut d, false, 2), "{at}");
+                }
+            }
         }
     }
 

@@ -116,6 +116,29 @@ fn larger_matrices_in_every_layout() {
     });
 }
 
+/// One matrix large enough (520² elements >= 512²) that its copy is split into
+/// bands of rows over rayon's threads: every layout still gives the C-order
+/// result bit for bit, and a NaN in any band is still found.
+#[test]
+fn one_large_matrix_copied_in_bands() {
+    common::on_big_stack(|| {
+        let a = dominant_stack::<f64>(&mut rng(8), &[520, 520]);
+        check_every_layout(&a, f64::NAN);
+        let a = common::random_stack::<f32>(&mut rng(9), &[520, 520]);
+        check_every_layout(&a, f32::NAN);
+        for (r, c) in [(0, 0), (259, 3), (519, 519)] {
+            let mut bad = dominant_stack::<f64>(&mut rng(10), &[520, 520]);
+            bad[[r, c]] = f64::INFINITY;
+            for (name, b) in layouts(&bad, f64::NAN) {
+                assert!(
+                    matches!(b.inv(), Err(inv_ext::LinAlgError::NonFinite { .. })),
+                    "{name}: infinity at ({r}, {c})"
+                );
+            }
+        }
+    });
+}
+
 /// Broadcast views (zero strides): `(n, n)` to `(3, n, n)` and `(2, 3, n, n)`,
 /// `(2, 1, n, n)` to `(2, 4, n, n)`, one element to `(1, 1)` and `(4, 1, 1)`.
 #[test]
