@@ -84,7 +84,9 @@ impl InvOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Threads {
     /// rayon's global pool (all cores unless `RAYON_NUM_THREADS` says otherwise),
-    /// for batches large enough to pay for the hand-off.
+    /// for batches large enough to pay for the hand-off, and for the copy of
+    /// one matrix of 512×512 or more into its output (in bands of rows, while
+    /// the vendor's own threads then invert it).
     #[default]
     Auto,
     /// A dedicated pool of this many threads (created once, then reused).
