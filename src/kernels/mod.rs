@@ -781,34 +781,11 @@ mod tests {
                     } else {
                         input.clone()
                     };
+                    let src = from_src.then_some(&input[..]);
                     let status = if lanes8 {
-                        let mut job = Fixed::<f64, 8, 4> {
-                            src: from_src.then_some(&input[..]),
-                            part: &mut part,
-                            idx: &idx,
-                            check_finite,
-                            status: [LaneStatus::Ok; BLOCK],
-                        };
-                        if avx2 {
-                            simd::run(&mut job);
-                        } else {
-                            job.run::<false>();
-                        }
-                        job.status
+                        run_4x4::<8>(src, &mut part, &idx, check_finite, avx2)
                     } else {
-                        let mut job = Fixed::<f64, 4, 4> {
-                            src: from_src.then_some(&input[..]),
-                            part: &mut part,
-                            idx: &idx,
-                            check_finite,
-                            status: [LaneStatus::Ok; BLOCK],
-                        };
-                        if avx2 {
-                            simd::run(&mut job);
-                        } else {
-                            job.run::<false>();
-                        }
-                        job.status
+                        run_4x4::<4>(src, &mut part, &idx, check_finite, avx2)
                     };
                     // Bit for bit, but NaN as one value: which NaN an operation on
                     // two of them returns (its sign) depends on operand order,
@@ -833,6 +810,30 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A block of 4×4 `f64` matrices through the unrolled kernel in `L` lanes,
+    /// its AVX2 copy or its portable one: the statuses.
+    fn run_4x4<const L: usize>(
+        src: Option<&[f64]>,
+        part: &mut [f64],
+        idx: &[f64],
+        check_finite: bool,
+        avx2: bool,
+    ) -> [LaneStatus; BLOCK] {
+        let mut job = Fixed::<f64, L, 4> {
+            src,
+            part,
+            idx,
+            check_finite,
+            status: [LaneStatus::Ok; BLOCK],
+        };
+        if avx2 {
+            simd::run(&mut job);
+        } else {
+            job.run::<false>();
+        }
+        job.status
     }
 
     /// Every combination of three flags.
