@@ -38,6 +38,11 @@ pub(crate) struct Plan {
     /// wakes its threads, which then spin on the cores the batch runs on
     /// (measured on 2×2 batches: 11 → 7.7 ns per matrix without it).
     pub pin_vendor: bool,
+    /// Bands of rows the copy of each matrix is split into over rayon's pool
+    /// (`layout::Source::load_in_bands`): all of rayon's threads when the
+    /// matrices are taken one at a time on the calling thread under
+    /// `Threads::Auto` (each then large enough for the vendor's threads), else 1.
+    pub copy_bands: usize,
 }
 
 impl Plan {
@@ -58,6 +63,9 @@ impl Plan {
         };
         let mut plan = Self::split(count, n, threads);
         plan.pool = pool.filter(|_| plan.parallel);
+        if !plan.parallel && policy == Threads::Auto {
+            plan.copy_bands = threads;
+        }
         plan
     }
 
@@ -75,6 +83,7 @@ impl Plan {
                 parallel: false,
                 pool: None,
                 pin_vendor: false,
+                copy_bands: 1,
             };
         }
         let groups = (threads * GROUPS_PER_THREAD).min(count);
@@ -83,6 +92,7 @@ impl Plan {
             parallel: true,
             pool: None,
             pin_vendor: vendor_may_thread(n, n),
+            copy_bands: 1,
         }
     }
 

@@ -12,7 +12,7 @@ use crate::kernels::{self, LaneStatus};
 use crate::lapack::pages::{Fresh, FreshPart};
 use crate::lapack::{lapack_int, Norm, Transpose};
 use crate::layout::{all_finite, alloc_output, fresh_output, square_stack, Source, Stack};
-use crate::options::{InvOptions, Method, Threads};
+use crate::options::{InvOptions, Method};
 use crate::report::InvReport;
 use crate::scalar::{Element, Scalar};
 
@@ -86,13 +86,7 @@ where
             Source::Contiguous(data) => crate::lapack::cast::same_type(data),
             Source::Strided(_) => None,
         };
-        // Matrices taken one at a time on this thread (each large enough for the
-        // vendor's threads) are copied by all of rayon's threads as well.
-        let bands = if !prepared.plan.parallel && opts.threads == Threads::Auto {
-            rayon::current_num_threads()
-        } else {
-            1
-        };
+        let bands = prepared.plan.copy_bands;
         let load = |i, slot: &mut [A::Output]| source.load_in_bands(&stack, i, slot, check, bands);
         let fill = |i, slot: &mut [MaybeUninit<A::Output>]| {
             source.load_in_bands(&stack, i, slot, check, bands)

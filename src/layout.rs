@@ -190,7 +190,14 @@ impl<'a, A: Element> Source<'a, A> {
                 by_bands(dst, n, bands, |d, rows| {
                     let d = ArrayViewMut2::from_shape((rows.len(), n), d)
                         .expect("a band holds whole rows");
-                    copy_matrix(m.slice(ndarray::s![rows, ..]), d, check)
+                    // One band (every matrix below BANDED_COPY_MIN) is the
+                    // whole matrix: no slicing per matrix in a batch.
+                    let band = if rows.len() == n {
+                        m.view()
+                    } else {
+                        m.slice(ndarray::s![rows, ..])
+                    };
+                    copy_matrix(band, d, check)
                 })
             }
         };
