@@ -40,6 +40,7 @@ use num_traits::{Float, Zero};
 
 use super::aligned::Aligned;
 use super::gauss_jordan::{fms, LaneStatus};
+use crate::lapack::simd;
 use crate::scalar::Scalar;
 
 /// Pivot steps whose updates are applied together: a multiple of every vector
@@ -133,6 +134,10 @@ impl<T: Scalar> Blocked<T> {
         let zero = <T::Real as Zero>::zero();
         let sfmin = <T::Real as Float>::min_positive_value();
         let mut smallest = <T::Real as Float>::infinity();
+        let f64_tiles = FMA
+            && W == 4
+            && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f64>()
+            && simd::has_avx2_fma();
         let mut k0 = 0;
         while k0 < n {
             let b = PANEL.min(n - k0);
@@ -145,7 +150,7 @@ impl<T: Scalar> Blocked<T> {
                 let k = k0 + t;
                 // Column k gets the panel's earlier steps only now (left-looking:
                 // one pass over the column instead of one per step).
-                Panel::new(ld, k0, mbuf, &rps).apply::<W, 1, FMA>(a, [k], 0..t);
+                Panel::new(ld, k0, mbuf, &rps, f64_tiles).apply::<W, 1, FMA>(a, [k], 0..t);
                 let (p, best) = pivot::<T, W>(&a[k * ld..k * ld + n], k);
                 self.piv[k] = p;
                 if best == zero {
@@ -179,7 +184,7 @@ impl<T: Scalar> Blocked<T> {
                 mt[k] = T::zero();
                 colk[k] = rp;
             }
-            let panel = Panel::new(ld, k0, mbuf, &rps);
+            let panel = Panel::new(ld, k0, mbuf, &rps, f64_tiles);
             // The panel's columns get its later steps.
             for t in 0..b - 1 {
                 panel.apply::<W, 1, FMA>(a, [k0 + t], t + 1..b);
@@ -247,17 +252,21 @@ struct Panel<'p, T> {
     m: &'p [T],
     /// Reciprocal pivots (0 for a short panel's missing steps).
     rps: &'p [T; PANEL],
+    /// Whole-panel tiles of 4 columns go to `simd::panel_tile_f64`: `T` is
+    /// `f64`, 4 lanes, fused, and the CPU has AVX2 and FMA.
+    f64_tiles: bool,
 }
 
 impl<'p, T: Scalar> Panel<'p, T> {
     #[inline(always)]
-    fn new(ld: usize, k0: usize, m: &'p [T], rps: &'p [T; PANEL]) -> Self {
+    fn new(ld: usize, k0: usize, m: &'p [T], rps: &'p [T; PANEL], f64_tiles: bool) -> Self {
         Panel {
             ld,
             k0,
             rows: [(0, k0), (k0 + PANEL, ld)],
             m,
             rps,
+            f64_tiles,
         }
     }
 
@@ -312,8 +321,16 @@ impl<'p, T: Scalar> Panel<'p, T> {
             }
         }
         // Every other row: 2 vectors × C columns of accumulators at a time.
+        let whole = C == TILE_COLS && steps == (0..PANEL);
         for (start, end) in self.rows {
             let mut i = start;
+            if whole && self.f64_tiles {
+                // The row ranges hold whole panels: every tile goes this way.
+                while i + PANEL <= end {
+                    self.tile_f64(a, cols, i, &u);
+                    i += PANEL;
+                }
+            }
             while i + 2 * W <= end {
                 self.tile::<W, 2, C, FMA>(a, cols, i, &u, steps.clone());
                 i += 2 * W;
@@ -321,6 +338,32 @@ impl<'p, T: Scalar> Panel<'p, T> {
             while i < end {
                 self.tile::<W, 1, C, FMA>(a, cols, i, &u, steps.clone());
                 i += W;
+            }
+        }
+    }
+
+    /// [`tile`](Self::tile) of rows `i .. i + PANEL`, all the panel's steps, by
+    /// `simd::panel_tile_f64`; only where `f64_tiles` holds.
+    #[inline(always)]
+    fn tile_f64<const C: usize>(
+        &self,
+        a: &mut [T],
+        cols: [usize; C],
+        i: usize,
+        u: &[[T; C]; PANEL],
+    ) {
+        assert!(self.f64_tiles && C == 4);
+        #[cfg(target_arch = "x86_64")]
+        {
+            let cols: [usize; 4] = cols[..].try_into().expect("4 columns");
+            // SAFETY: `f64_tiles` holds only where `T` is `f64` and the CPU
+            // has AVX2 and FMA (see `invert`), and `C` is 4: the casts keep
+            // the types and lengths.
+            unsafe {
+                let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<f64>(), a.len());
+                let m = std::slice::from_raw_parts(self.m.as_ptr().cast::<f64>(), self.m.len());
+                let u = &*(u as *const [[T; C]; PANEL]).cast::<[[f64; 4]; PANEL]>();
+                simd::panel_tile_f64(a, self.ld, cols, i, m, u);
             }
         }
     }

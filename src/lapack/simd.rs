@@ -134,6 +134,19 @@ pub(crate) fn has_avx2() -> bool {
     }
 }
 
+/// Whether the CPU has AVX2 and FMA (so that [`panel_tile_f64`] may run).
+#[inline]
+pub(crate) fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// Whether the CPU has AVX-512F, AVX-512VL, AVX2 and FMA.
 #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
 #[inline]
@@ -275,6 +288,68 @@ pub(crate) unsafe fn scatter_f64x8(src: &[[f64; 8]], dst: &mut [f64]) {
                 _mm256_storeu_pd(p.add(2 * nn), w2);
                 _mm256_storeu_pd(p.add(3 * nn), w3);
             }
+        }
+    }
+}
+
+/// The blocked kernel's register tile for `f64` (see `kernels::blocked`): rows
+/// `i .. i + 8` of the columns `cols` of `a` (column-major, leading dimension
+/// `ld`) take a whole panel's 8 steps, `x -= m[t * ld + r] * u[t][c]` for `t =
+/// 0, 1, ..., 7` in turn, each rounded once (`vfnmadd`: the same bits as
+/// `Scalar::fused_mul_add` of the negated multiplier). The 8 accumulators stay
+/// in registers, the steps are unrolled and every index is checked once,
+/// before the loop: written generically, the compiler kept bounds checks and
+/// reloaded pointers in every tile.
+///
+/// # Panics
+/// If a row range `cols[c] * ld + i .. + 8` is outside `a`, or `t * ld + i ..
+/// + 8` outside `m` for some step `t`.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA ([`has_avx2_fma`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub(crate) unsafe fn panel_tile_f64(
+    a: &mut [f64],
+    ld: usize,
+    cols: [usize; 4],
+    i: usize,
+    m: &[f64],
+    u: &[[f64; 4]; 8],
+) {
+    use std::arch::x86_64::*;
+    for &c in &cols {
+        assert!(c * ld + i + 8 <= a.len(), "tile rows inside the matrix");
+    }
+    assert!(
+        7 * ld + i + 8 <= m.len(),
+        "tile rows inside the multipliers"
+    );
+    let (a, m) = (a.as_mut_ptr(), m.as_ptr());
+    // SAFETY: every pointer access is inside the ranges checked above; the
+    // intrinsics need AVX2 and FMA, this function's precondition.
+    unsafe {
+        let mut lo = [_mm256_setzero_pd(); 4];
+        let mut hi = [_mm256_setzero_pd(); 4];
+        for c in 0..4 {
+            let p = a.add(cols[c] * ld + i);
+            lo[c] = _mm256_loadu_pd(p);
+            hi[c] = _mm256_loadu_pd(p.add(4));
+        }
+        for (t, ut) in u.iter().enumerate() {
+            let mt = m.add(t * ld + i);
+            let (m0, m1) = (_mm256_loadu_pd(mt), _mm256_loadu_pd(mt.add(4)));
+            for c in 0..4 {
+                let b = _mm256_broadcast_sd(&ut[c]);
+                lo[c] = _mm256_fnmadd_pd(m0, b, lo[c]);
+                hi[c] = _mm256_fnmadd_pd(m1, b, hi[c]);
+            }
+        }
+        for c in 0..4 {
+            let p = a.add(cols[c] * ld + i);
+            _mm256_storeu_pd(p, lo[c]);
+            _mm256_storeu_pd(p.add(4), hi[c]);
         }
     }
 }
