@@ -252,8 +252,9 @@ struct Panel<'p, T> {
     m: &'p [T],
     /// Reciprocal pivots (0 for a short panel's missing steps).
     rps: &'p [T; PANEL],
-    /// Whole-panel tiles of 4 columns go to `simd::panel_tile_f64`: `T` is
-    /// `f64`, 4 lanes, fused, and the CPU has AVX2 and FMA.
+    /// Whole-panel groups of 4 columns and single columns go to the `f64`
+    /// code of `simd` ([`apply_f64`](Self::apply_f64)): `T` is `f64`, 4
+    /// lanes, fused, and the CPU has AVX2 and FMA.
     f64_tiles: bool,
 }
 
@@ -281,11 +282,41 @@ impl<'p, T: Scalar> Panel<'p, T> {
         if steps.is_empty() {
             return;
         }
-        let (ld, k0) = (self.ld, self.k0);
-        // The pivot rows, step after step as the unblocked elimination takes
-        // them, transposed: `x[r][c]` is row k0 + r of column c, so that step
-        // t's pivot row values `u[t]` are one vector across the columns.
+        let whole = C == TILE_COLS && steps == (0..PANEL);
+        if self.f64_tiles && (whole || C == 1) {
+            self.apply_f64::<C, FMA>(a, cols, steps, whole);
+            return;
+        }
         let mut u = [[T::zero(); C]; PANEL];
+        self.pivot_rows::<C, FMA>(a, cols, steps.clone(), &mut u);
+        // Every other row: 2 vectors × C columns of accumulators at a time.
+        for (start, end) in self.rows {
+            let mut i = start;
+            while i + 2 * W <= end {
+                self.tile::<W, 2, C, FMA>(a, cols, i, &u, steps.clone());
+                i += 2 * W;
+            }
+            while i < end {
+                self.tile::<W, 1, C, FMA>(a, cols, i, &u, steps.clone());
+                i += W;
+            }
+        }
+    }
+
+    /// The steps `steps` on the panel's pivot rows of columns `cols`, step
+    /// after step as the unblocked elimination takes them; `u[t]` gets step
+    /// `t`'s pivot row values.
+    #[inline(always)]
+    fn pivot_rows<const C: usize, const FMA: bool>(
+        &self,
+        a: &mut [T],
+        cols: [usize; C],
+        steps: std::ops::Range<usize>,
+        u: &mut [[T; C]; PANEL],
+    ) {
+        let (ld, k0) = (self.ld, self.k0);
+        // Transposed: `x[r][c]` is row k0 + r of column c, so that step t's
+        // pivot row values `u[t]` are one vector across the columns.
         let mut x = [[T::zero(); C]; PANEL];
         for (c, &col) in cols.iter().enumerate() {
             for (r, xr) in x.iter_mut().enumerate() {
@@ -320,50 +351,58 @@ impl<'p, T: Scalar> Panel<'p, T> {
                 a[col * ld + k0 + r] = xr[c];
             }
         }
-        // Every other row: 2 vectors × C columns of accumulators at a time.
-        let whole = C == TILE_COLS && steps == (0..PANEL);
-        for (start, end) in self.rows {
-            let mut i = start;
-            if whole && self.f64_tiles {
-                // The row ranges hold whole panels: every tile goes this way.
-                while i + PANEL <= end {
-                    self.tile_f64(a, cols, i, &u);
-                    i += PANEL;
-                }
-            }
-            while i + 2 * W <= end {
-                self.tile::<W, 2, C, FMA>(a, cols, i, &u, steps.clone());
-                i += 2 * W;
-            }
-            while i < end {
-                self.tile::<W, 1, C, FMA>(a, cols, i, &u, steps.clone());
-                i += W;
-            }
-        }
     }
 
-    /// [`tile`](Self::tile) of rows `i .. i + PANEL`, all the panel's steps, by
-    /// `simd::panel_tile_f64`; only where `f64_tiles` holds.
+    /// [`apply`](Self::apply) by the `f64` AVX2 + FMA code of `simd` (only
+    /// where `f64_tiles` holds): a whole panel on 4 columns
+    /// (`simd::panel_pivot_rows_f64`, `simd::panel_tile_f64`), or any steps
+    /// on one column (the generic pivot rows, then `simd::column_tile_f64`).
+    /// Every row range holds whole panels of 8 rows (4-lane vectors).
     #[inline(always)]
-    fn tile_f64<const C: usize>(
+    fn apply_f64<const C: usize, const FMA: bool>(
         &self,
         a: &mut [T],
         cols: [usize; C],
-        i: usize,
-        u: &[[T; C]; PANEL],
+        steps: std::ops::Range<usize>,
+        whole: bool,
     ) {
-        assert!(self.f64_tiles && C == 4);
+        assert!(self.f64_tiles && (C == 1 || (whole && C == 4)));
+        let mut u = [[T::zero(); C]; PANEL];
+        if !whole {
+            self.pivot_rows::<C, FMA>(a, cols, steps.clone(), &mut u);
+        }
         #[cfg(target_arch = "x86_64")]
         {
-            let cols: [usize; 4] = cols[..].try_into().expect("4 columns");
-            // SAFETY: `f64_tiles` holds only where `T` is `f64` and the CPU
-            // has AVX2 and FMA (see `invert`), and `C` is 4: the casts keep
-            // the types and lengths.
+            let (ld, k0) = (self.ld, self.k0);
+            // SAFETY: `f64_tiles` holds only where `T` is `f64` and the CPU has
+            // AVX2 and FMA (see `invert`): the casts keep the types and
+            // lengths, and the `simd` functions' precondition holds.
             unsafe {
                 let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<f64>(), a.len());
                 let m = std::slice::from_raw_parts(self.m.as_ptr().cast::<f64>(), self.m.len());
-                let u = &*(u as *const [[T; C]; PANEL]).cast::<[[f64; 4]; PANEL]>();
-                simd::panel_tile_f64(a, self.ld, cols, i, m, u);
+                let u = u.as_flattened_mut();
+                let u = std::slice::from_raw_parts_mut(u.as_mut_ptr().cast::<f64>(), u.len());
+                if whole {
+                    let cols: [usize; 4] = cols[..].try_into().expect("4 columns");
+                    let rps = &*(self.rps as *const [T; PANEL]).cast::<[f64; PANEL]>();
+                    simd::panel_pivot_rows_f64(a, ld, cols, k0, m, rps, u);
+                    for (start, end) in self.rows {
+                        for i in (start..end).step_by(PANEL) {
+                            simd::panel_tile_f64(a, ld, cols, i, m, u);
+                        }
+                    }
+                } else {
+                    for (start, end) in self.rows {
+                        let mut i = start;
+                        while i + 2 * PANEL <= end {
+                            simd::column_tile_f64::<4>(a, ld, cols[0], i, m, u, steps.clone());
+                            i += 2 * PANEL;
+                        }
+                        if i < end {
+                            simd::column_tile_f64::<2>(a, ld, cols[0], i, m, u, steps.clone());
+                        }
+                    }
+                }
             }
         }
     }

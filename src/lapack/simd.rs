@@ -292,18 +292,100 @@ pub(crate) unsafe fn scatter_f64x8(src: &[[f64; 8]], dst: &mut [f64]) {
     }
 }
 
-/// The blocked kernel's register tile for `f64` (see `kernels::blocked`): rows
-/// `i .. i + 8` of the columns `cols` of `a` (column-major, leading dimension
-/// `ld`) take a whole panel's 8 steps, `x -= m[t * ld + r] * u[t][c]` for `t =
-/// 0, 1, ..., 7` in turn, each rounded once (`vfnmadd`: the same bits as
-/// `Scalar::fused_mul_add` of the negated multiplier). The 8 accumulators stay
-/// in registers, the steps are unrolled and every index is checked once,
-/// before the loop: written generically, the compiler kept bounds checks and
-/// reloaded pointers in every tile.
+/// The blocked kernel's pivot rows for `f64`, four columns, a whole panel
+/// (see `kernels::blocked`, `Panel::apply`): rows `k0 .. k0 + 8` of the
+/// columns `cols` of `a` (column-major, leading dimension `ld`), read as 8
+/// vectors across the columns by two 4×4 transposes, take the panel's 8
+/// steps in turn. Step `t` saves row `t` into `u[4 t .. 4 t + 4]`, updates
+/// every other row `r` by `x -= m[t * ld + k0 + r] * u[t]` (rounded once:
+/// `vfnmadd`) and scales row `t` by `rps[t]`; then the rows are written back.
+/// The same operations in the same order as the generic code, so the same
+/// bits, with the 8 rows in registers.
 ///
 /// # Panics
-/// If a row range `cols[c] * ld + i .. + 8` is outside `a`, or `t * ld + i ..
-/// + 8` outside `m` for some step `t`.
+/// If a column's rows `k0 .. k0 + 8` are outside `a`, the steps' rows outside
+/// `m`, or `u` holds fewer than 32 values.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA ([`has_avx2_fma`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub(crate) unsafe fn panel_pivot_rows_f64(
+    a: &mut [f64],
+    ld: usize,
+    cols: [usize; 4],
+    k0: usize,
+    m: &[f64],
+    rps: &[f64; 8],
+    u: &mut [f64],
+) {
+    use std::arch::x86_64::*;
+    for &c in &cols {
+        assert!(c * ld + k0 + 8 <= a.len(), "pivot rows inside the matrix");
+    }
+    assert!(
+        7 * ld + k0 + 8 <= m.len(),
+        "pivot rows inside the multipliers"
+    );
+    assert!(u.len() >= 32, "room for 8 steps of 4 columns");
+    let (a, m) = (a.as_mut_ptr(), m.as_ptr());
+    // SAFETY: every pointer access is inside the ranges checked above; the
+    // intrinsics need AVX2 and FMA, this function's precondition.
+    unsafe {
+        // No closures here: they need not inherit the target features.
+        let p = [
+            a.add(cols[0] * ld + k0),
+            a.add(cols[1] * ld + k0),
+            a.add(cols[2] * ld + k0),
+            a.add(cols[3] * ld + k0),
+        ];
+        let lo = transpose4(
+            _mm256_loadu_pd(p[0]),
+            _mm256_loadu_pd(p[1]),
+            _mm256_loadu_pd(p[2]),
+            _mm256_loadu_pd(p[3]),
+        );
+        let hi = transpose4(
+            _mm256_loadu_pd(p[0].add(4)),
+            _mm256_loadu_pd(p[1].add(4)),
+            _mm256_loadu_pd(p[2].add(4)),
+            _mm256_loadu_pd(p[3].add(4)),
+        );
+        let mut x = [lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]];
+        for t in 0..8 {
+            let ut = x[t];
+            _mm256_storeu_pd(u.as_mut_ptr().add(4 * t), ut);
+            let mt = m.add(t * ld + k0);
+            for (r, xr) in x.iter_mut().enumerate() {
+                // Row t is replaced just below (its multiplier is 0).
+                if r != t {
+                    *xr = _mm256_fnmadd_pd(_mm256_broadcast_sd(&*mt.add(r)), ut, *xr);
+                }
+            }
+            x[t] = _mm256_mul_pd(ut, _mm256_set1_pd(rps[t]));
+        }
+        let lo = transpose4(x[0], x[1], x[2], x[3]);
+        let hi = transpose4(x[4], x[5], x[6], x[7]);
+        for c in 0..4 {
+            _mm256_storeu_pd(p[c], lo[c]);
+            _mm256_storeu_pd(p[c].add(4), hi[c]);
+        }
+    }
+}
+
+/// The blocked kernel's register tile for `f64`, four columns, a whole panel
+/// (see `kernels::blocked`): rows `i .. i + 8` of the columns `cols` of `a`
+/// (column-major, leading dimension `ld`) take the panel's 8 steps,
+/// `x -= m[t * ld + r] * u[4 t + c]` for `t = 0, 1, ..., 7` in turn, each
+/// rounded once (`vfnmadd`: the same bits as `Scalar::fused_mul_add` of the
+/// negated multiplier). The 8 accumulators stay in registers, the steps are unrolled
+/// and every index is checked once, before the loop: written generically, the
+/// compiler kept bounds checks and reloaded pointers in every tile.
+///
+/// # Panics
+/// If a row range `cols[c] * ld + i .. + 8` is outside `a`, `t * ld + i .. +
+/// 8` outside `m` for some step `t`, or `u` holds fewer than 32 values.
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA ([`has_avx2_fma`]).
@@ -316,7 +398,7 @@ pub(crate) unsafe fn panel_tile_f64(
     cols: [usize; 4],
     i: usize,
     m: &[f64],
-    u: &[[f64; 4]; 8],
+    u: &[f64],
 ) {
     use std::arch::x86_64::*;
     for &c in &cols {
@@ -326,6 +408,7 @@ pub(crate) unsafe fn panel_tile_f64(
         7 * ld + i + 8 <= m.len(),
         "tile rows inside the multipliers"
     );
+    assert!(u.len() >= 32, "8 steps of 4 columns");
     let (a, m) = (a.as_mut_ptr(), m.as_ptr());
     // SAFETY: every pointer access is inside the ranges checked above; the
     // intrinsics need AVX2 and FMA, this function's precondition.
@@ -337,11 +420,11 @@ pub(crate) unsafe fn panel_tile_f64(
             lo[c] = _mm256_loadu_pd(p);
             hi[c] = _mm256_loadu_pd(p.add(4));
         }
-        for (t, ut) in u.iter().enumerate() {
+        for t in 0..8 {
             let mt = m.add(t * ld + i);
             let (m0, m1) = (_mm256_loadu_pd(mt), _mm256_loadu_pd(mt.add(4)));
             for c in 0..4 {
-                let b = _mm256_broadcast_sd(&ut[c]);
+                let b = _mm256_broadcast_sd(u.get_unchecked(4 * t + c));
                 lo[c] = _mm256_fnmadd_pd(m0, b, lo[c]);
                 hi[c] = _mm256_fnmadd_pd(m1, b, hi[c]);
             }
@@ -350,6 +433,65 @@ pub(crate) unsafe fn panel_tile_f64(
             let p = a.add(cols[c] * ld + i);
             _mm256_storeu_pd(p, lo[c]);
             _mm256_storeu_pd(p.add(4), hi[c]);
+        }
+    }
+}
+
+/// The blocked kernel's one-column tile for `f64` (see `kernels::blocked`):
+/// rows `i .. i + 4 R` of column `col` of `a` take the steps `steps` of the
+/// panel in turn, `x -= m[t * ld + r] * u[t]`, each rounded once (`vfnmadd`),
+/// in `R` independent registers: a panel's own columns take some of its
+/// steps one column at a time, and with the steps outside and `R` = 4 the
+/// multiply-adds of one step no longer wait on each other.
+///
+/// # Panics
+/// If rows `i .. i + 4 R` of the column are outside `a`, those of a step
+/// outside `m`, or a step outside `u`.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA ([`has_avx2_fma`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub(crate) unsafe fn column_tile_f64<const R: usize>(
+    a: &mut [f64],
+    ld: usize,
+    col: usize,
+    i: usize,
+    m: &[f64],
+    u: &[f64],
+    steps: std::ops::Range<usize>,
+) {
+    use std::arch::x86_64::*;
+    assert!(
+        col * ld + i + 4 * R <= a.len(),
+        "tile rows inside the matrix"
+    );
+    if steps.is_empty() {
+        return;
+    }
+    assert!(steps.end <= u.len(), "steps inside u");
+    assert!(
+        (steps.end - 1) * ld + i + 4 * R <= m.len(),
+        "tile rows inside the multipliers"
+    );
+    // SAFETY: every pointer access is inside the ranges checked above; the
+    // intrinsics need AVX2 and FMA, this function's precondition.
+    unsafe {
+        let p = a.as_mut_ptr().add(col * ld + i);
+        let mut acc = [_mm256_setzero_pd(); R];
+        for (r, v) in acc.iter_mut().enumerate() {
+            *v = _mm256_loadu_pd(p.add(4 * r));
+        }
+        for t in steps {
+            let mt = m.as_ptr().add(t * ld + i);
+            let b = _mm256_broadcast_sd(u.get_unchecked(t));
+            for (r, v) in acc.iter_mut().enumerate() {
+                *v = _mm256_fnmadd_pd(_mm256_loadu_pd(mt.add(4 * r)), b, *v);
+            }
+        }
+        for (r, v) in acc.iter().enumerate() {
+            _mm256_storeu_pd(p.add(4 * r), *v);
         }
     }
 }
