@@ -10,7 +10,7 @@
 //! | n | kernel |
 //! |---|---|
 //! | 1 ..= [`UNROLLED_MAX`] | the elimination with `n` a compile-time constant, fully unrolled: for n = 1, 2, 3 this *is* the closed form, in LU form (no determinant, so no overflow at 1e200 and no absolute threshold) |
-//! | `UNROLLED_MAX` < n < [`one_at_a_time`] (48 for `f64`, 62 for `f32`) | the [run-time-order lane kernel](gauss_jordan::invert) with a per-thread workspace; row interchanges lane by lane (scalar swaps, `O(n)` per step instead of `O(n²)` blends); for n = 16 (a common block size) the same code with `n` a compile-time constant |
+//! | `UNROLLED_MAX` < n < [`one_at_a_time`] (32 for `f64` with AVX2 + FMA, else 48; 62 for `f32`) | the [run-time-order lane kernel](gauss_jordan::invert) with a per-thread workspace; row interchanges lane by lane (scalar swaps, `O(n)` per step instead of `O(n²)` blends); for n = 16 (a common block size) the same code with `n` a compile-time constant |
 //! | `one_at_a_time` ..= [`MAX_N`] | [one matrix at a time](blocked) (it stays in L1 or L2), vectorised along its columns, the updates delayed over panels of 8 steps and applied by register tiles: the same operations as the lane kernel in another order |
 //! | above, or complex | LAPACK (`getrf` + `getri`) |
 //!
@@ -33,6 +33,24 @@
 //! Input: a C-order input of the output type is gathered straight from the input
 //! (one pass, finiteness checked on the lanes); any other layout or type
 //! (integers) is first copied into the output slots by `layout::Source::load`.
+//!
+//! The blocked kernel's hot loops for `f64` are explicit AVX2 + FMA code
+//! (`simd::panel_tile_f64`, `simd::panel_pivot_rows_f64`,
+//! `simd::column_tile_f64`; the same operations in the same order, so the
+//! same bits): written generically, the compiler kept bounds checks and
+//! reloaded pointers in every register tile, and a panel's own columns were
+//! updated 8 rows at a time, each multiply-add waiting on the one before. On
+//! a 2-core Zen 3 (AVX2 + FMA, no AVX-512), kernel time per matrix
+//! (`kernel_ns`, interleaved builds, best of four rounds): 64×64 32.7 → 25.0
+//! µs, 56×56 23.0 → 17.6, 48×48 21.0 → 12.1. That moved the `f64`
+//! crossover down: with `ONE_AT_A_TIME=1` (the blocked kernel at every
+//! order), best of three rounds, lane kernel against blocked: 28×28 3.63 vs
+//! 4.08 µs, 30×30 4.51 vs 4.53, 32×32 5.47 vs 4.73, 33×33 6.10 vs 6.61 (its
+//! columns padded to 40 rows), 36×36 8.10 vs 6.84, 40×40 11.2 vs 7.55; so
+//! from 32 on, where the CPU has AVX2 and FMA. The whole `inv` on one thread
+//! (CPU time, three interleaved rounds) agrees at 40×40 (17.7–18.8 → 15.2–16.7
+//! µs) and is unchanged at 32×32 (8.6–10.7 vs 8.6–11.5 µs: there the first
+//! touch of the 40 MB output weighs most). The figures below are from before.
 //!
 //! Crossovers, measured on a 2-core Zen 4 (AVX-512 hardware, AVX2 + FMA code),
 //! kernel time per matrix on a block in L1, one thread (`kernel_ns` below),
@@ -123,11 +141,15 @@ pub(crate) const BLOCK: usize = 32;
 pub(crate) const UNROLLED_MAX: usize = 8;
 
 /// From this order on, one matrix at a time, vectorised along its columns:
-/// 48 for `f64` (4 lanes), 62 for `f32` (8 lanes), where the lane kernel's
-/// `n²` lane vectors stop paying for themselves (see the crossovers above).
-pub(crate) const fn one_at_a_time<T>() -> usize {
+/// 32 for `f64` on CPUs with AVX2 and FMA (where the blocked kernel's tiles
+/// are explicit AVX2 + FMA code), 48 for `f64` elsewhere, 62 for `f32`
+/// (8 lanes): where the lane kernel's `n²` lane vectors stop paying for
+/// themselves (see the crossovers above).
+pub(crate) fn one_at_a_time<T>() -> usize {
     if std::mem::size_of::<T>() == 4 {
         62
+    } else if simd::has_avx2_fma() {
+        32
     } else {
         48
     }
@@ -170,14 +192,13 @@ impl<T: Scalar> Workspace<T> {
     }
 
     /// [`new`](Self::new) with `lanes` matrices per kernel call (4 or 8 below
-    /// [`one_at_a_time`], else 1): tests compare the lane counts.
+    /// [`one_at_a_time`]; 1, the blocked kernel, at any order): tests compare
+    /// the lane counts.
     fn with_lanes(n: usize, check_finite: bool, lanes: usize) -> Self {
         debug_assert!(has_kernel::<T>(n));
-        debug_assert!(if n >= one_at_a_time::<T>() {
-            lanes == 1
-        } else {
-            lanes == 4 || lanes == 8
-        });
+        // 1 (the blocked kernel) is valid at every order; the benchmark below
+        // uses it to measure the crossover.
+        debug_assert!(lanes == 1 || (n < one_at_a_time::<T>() && (lanes == 4 || lanes == 8)));
         let dynamic = n > UNROLLED_MAX;
         let size = |l: usize| if dynamic && lanes == l { n * n } else { 0 };
         let (nn4, nn8) = (size(4), size(8));
@@ -928,6 +949,8 @@ mod bench {
 
     /// Kernel time alone, per matrix (best of many runs over a block in L1):
     /// `cargo test --release --lib kernel_ns -- --ignored --nocapture`.
+    /// `KN=40,48` picks the orders; `ONE_AT_A_TIME=1` runs the blocked
+    /// kernel at every order, to measure the crossover.
     #[test]
     #[ignore]
     fn kernel_ns() {
@@ -946,7 +969,11 @@ mod bench {
                 })
                 .collect();
             let mut out = src.clone();
-            let mut ws = Workspace::<T>::new(n, true);
+            let mut ws = if std::env::var_os("ONE_AT_A_TIME").is_some() {
+                Workspace::<T>::with_lanes(n, true, 1)
+            } else {
+                Workspace::<T>::new(n, true)
+            };
             let reps = (4000 / nn).max(1);
             let mut best = f64::INFINITY;
             for _ in 0..400 {
