@@ -292,6 +292,22 @@ pub(crate) unsafe fn scatter_f64x8(src: &[[f64; 8]], dst: &mut [f64]) {
     }
 }
 
+/// The bounds that [`panel_pivot_rows_f64`] and [`panel_tile_f64`] read and
+/// write through pointers: rows `i .. i + 8` of every column of `cols` inside
+/// `a`, of every one of the 8 steps inside `m`, and 8 steps of 4 columns in `u`.
+///
+/// # Panics
+/// If one of them is out of bounds.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn check_panel_rows(a: &[f64], ld: usize, cols: [usize; 4], i: usize, m: &[f64], u: &[f64]) {
+    for &c in &cols {
+        assert!(c * ld + i + 8 <= a.len(), "rows inside the matrix");
+    }
+    assert!(7 * ld + i + 8 <= m.len(), "rows inside the multipliers");
+    assert!(u.len() >= 32, "8 steps of 4 columns");
+}
+
 /// The blocked kernel's pivot rows for `f64`, four columns, a whole panel
 /// (see `kernels::blocked`, `Panel::apply`): rows `k0 .. k0 + 8` of the
 /// columns `cols` of `a` (column-major, leading dimension `ld`), read as 8
@@ -321,14 +337,7 @@ pub(crate) unsafe fn panel_pivot_rows_f64(
     u: &mut [f64],
 ) {
     use std::arch::x86_64::*;
-    for &c in &cols {
-        assert!(c * ld + k0 + 8 <= a.len(), "pivot rows inside the matrix");
-    }
-    assert!(
-        7 * ld + k0 + 8 <= m.len(),
-        "pivot rows inside the multipliers"
-    );
-    assert!(u.len() >= 32, "room for 8 steps of 4 columns");
+    check_panel_rows(a, ld, cols, k0, m, u);
     let (a, m) = (a.as_mut_ptr(), m.as_ptr());
     // SAFETY: every pointer access is inside the ranges checked above; the
     // intrinsics need AVX2 and FMA, this function's precondition.
@@ -401,14 +410,7 @@ pub(crate) unsafe fn panel_tile_f64(
     u: &[f64],
 ) {
     use std::arch::x86_64::*;
-    for &c in &cols {
-        assert!(c * ld + i + 8 <= a.len(), "tile rows inside the matrix");
-    }
-    assert!(
-        7 * ld + i + 8 <= m.len(),
-        "tile rows inside the multipliers"
-    );
-    assert!(u.len() >= 32, "8 steps of 4 columns");
+    check_panel_rows(a, ld, cols, i, m, u);
     let (a, m) = (a.as_mut_ptr(), m.as_ptr());
     // SAFETY: every pointer access is inside the ranges checked above; the
     // intrinsics need AVX2 and FMA, this function's precondition.
