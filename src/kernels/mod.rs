@@ -49,8 +49,9 @@
 //! columns padded to 40 rows), 36×36 8.10 vs 6.84, 40×40 11.2 vs 7.55; so
 //! from 32 on, where the CPU has AVX2 and FMA. The whole `inv` on one thread
 //! (CPU time, three interleaved rounds) agrees at 40×40 (17.7–18.8 → 15.2–16.7
-//! µs) and is unchanged at 32×32 (8.6–10.7 vs 8.6–11.5 µs: there the first
-//! touch of the 40 MB output weighs most). The figures below are from before.
+//! µs) and is unchanged at 32×32 (8.6–10.7 vs 8.6–11.5 µs: there the 40 MB
+//! of input and of output streaming through memory weigh most). The figures
+//! below are from before.
 //!
 //! Crossovers, measured on a 2-core Zen 4 (AVX-512 hardware, AVX2 + FMA code),
 //! kernel time per matrix on a block in L1, one thread (`kernel_ns` below),
