@@ -625,7 +625,7 @@ mod tests {
     /// The AVX-512 copy of the kernel (32 registers, 512-bit instructions where
     /// the compiler picks them) computes the same bits as the AVX2 + FMA one,
     /// as `simd::run_fused_wide` promises, at every order from 28 to `MAX_N`
-    /// (the kernel takes f64 from 48 and f32 from 62 on), f64 and f32,
+    /// (the kernel takes f64 from 32 or 48 and f32 from 62 on), f64 and f32,
     /// singular ones included.
     /// Skipped, with a note, on a CPU without AVX-512F/VL or a compiler
     /// without `cfg(inv_ext_avx512)`.
