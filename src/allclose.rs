@@ -1,5 +1,5 @@
 //! `allclose` and `isclose`: NumPy's closeness test, element by element, with
-//! broadcasting; [`Closeness`]: why two arrays are not close; [`assert_allclose!`].
+//! broadcasting; [`Closeness`]: why two arrays are not close; [`assert_allclose!`](crate::assert_allclose).
 
 use std::fmt;
 
