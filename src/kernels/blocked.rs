@@ -252,9 +252,9 @@ struct Panel<'p, T> {
     m: &'p [T],
     /// Reciprocal pivots (0 for a short panel's missing steps).
     rps: &'p [T; PANEL],
-    /// Whole-panel groups of 4 columns and single columns go to the `f64`
-    /// code of `simd` ([`apply_f64`](Self::apply_f64)): `T` is `f64`, 4
-    /// lanes, fused, and the CPU has AVX2 and FMA.
+    /// Whole-panel groups of 4 columns ([`group_f64`](Self::group_f64)) and
+    /// single columns ([`column_f64`](Self::column_f64)) go to the `f64` code
+    /// of `simd`: `T` is `f64`, 4 lanes, fused, and the CPU has AVX2 and FMA.
     f64_tiles: bool,
 }
 
@@ -282,10 +282,15 @@ impl<'p, T: Scalar> Panel<'p, T> {
         if steps.is_empty() {
             return;
         }
-        let whole = C == TILE_COLS && steps == (0..PANEL);
-        if self.f64_tiles && (whole || C == 1) {
-            self.apply_f64::<C, FMA>(a, cols, steps, whole);
-            return;
+        if self.f64_tiles {
+            if C == TILE_COLS && steps == (0..PANEL) {
+                self.group_f64(a, cols[..].try_into().expect("4 columns"));
+                return;
+            }
+            if C == 1 {
+                self.column_f64::<FMA>(a, cols[0], steps);
+                return;
+            }
         }
         let mut u = [[T::zero(); C]; PANEL];
         self.pivot_rows::<C, FMA>(a, cols, steps.clone(), &mut u);
@@ -353,55 +358,64 @@ impl<'p, T: Scalar> Panel<'p, T> {
         }
     }
 
-    /// [`apply`](Self::apply) by the `f64` AVX2 + FMA code of `simd` (only
-    /// where `f64_tiles` holds): a whole panel on 4 columns
-    /// (`simd::panel_pivot_rows_f64`, `simd::panel_tile_f64`), or any steps
-    /// on one column (the generic pivot rows, then `simd::column_tile_f64`).
-    /// Every row range holds whole panels of 8 rows (4-lane vectors).
+    /// `a`, the multipliers and the reciprocal pivots as `f64`; only where
+    /// `f64_tiles` holds.
     #[inline(always)]
-    fn apply_f64<const C: usize, const FMA: bool>(
-        &self,
-        a: &mut [T],
-        cols: [usize; C],
-        steps: std::ops::Range<usize>,
-        whole: bool,
-    ) {
-        assert!(self.f64_tiles && (C == 1 || (whole && C == 4)));
-        let mut u = [[T::zero(); C]; PANEL];
-        if !whole {
-            self.pivot_rows::<C, FMA>(a, cols, steps.clone(), &mut u);
+    fn f64_view<'a>(&self, a: &'a mut [T]) -> (&'a mut [f64], &'p [f64], &'p [f64; PANEL]) {
+        assert!(self.f64_tiles);
+        // SAFETY: `f64_tiles` holds only where `T` is `f64` (see `invert`):
+        // the casts keep the types and lengths.
+        unsafe {
+            (
+                std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<f64>(), a.len()),
+                std::slice::from_raw_parts(self.m.as_ptr().cast::<f64>(), self.m.len()),
+                &*(self.rps as *const [T; PANEL]).cast::<[f64; PANEL]>(),
+            )
         }
+    }
+
+    /// [`apply`](Self::apply) of the whole panel on the 4 columns `cols` by
+    /// `simd::panel_pivot_rows_f64` and `simd::panel_tile_f64` (only where
+    /// `f64_tiles` holds; every row range holds whole panels of 8 rows).
+    #[inline(always)]
+    fn group_f64(&self, a: &mut [T], cols: [usize; 4]) {
+        let (a, m, rps) = self.f64_view(a);
+        let (ld, k0) = (self.ld, self.k0);
+        let mut u = [0.0; 4 * PANEL];
+        // SAFETY: `f64_tiles` holds only where the CPU has AVX2 and FMA.
         #[cfg(target_arch = "x86_64")]
-        {
-            let (ld, k0) = (self.ld, self.k0);
-            // SAFETY: `f64_tiles` holds only where `T` is `f64` and the CPU has
-            // AVX2 and FMA (see `invert`): the casts keep the types and
-            // lengths, and the `simd` functions' precondition holds.
-            unsafe {
-                let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<f64>(), a.len());
-                let m = std::slice::from_raw_parts(self.m.as_ptr().cast::<f64>(), self.m.len());
-                let u = u.as_flattened_mut();
-                let u = std::slice::from_raw_parts_mut(u.as_mut_ptr().cast::<f64>(), u.len());
-                if whole {
-                    let cols: [usize; 4] = cols[..].try_into().expect("4 columns");
-                    let rps = &*(self.rps as *const [T; PANEL]).cast::<[f64; PANEL]>();
-                    simd::panel_pivot_rows_f64(a, ld, cols, k0, m, rps, u);
-                    for (start, end) in self.rows {
-                        for i in (start..end).step_by(PANEL) {
-                            simd::panel_tile_f64(a, ld, cols, i, m, u);
-                        }
-                    }
-                } else {
-                    for (start, end) in self.rows {
-                        let mut i = start;
-                        while i + 2 * PANEL <= end {
-                            simd::column_tile_f64::<4>(a, ld, cols[0], i, m, u, steps.clone());
-                            i += 2 * PANEL;
-                        }
-                        if i < end {
-                            simd::column_tile_f64::<2>(a, ld, cols[0], i, m, u, steps.clone());
-                        }
-                    }
+        unsafe {
+            simd::panel_pivot_rows_f64(a, ld, cols, k0, m, rps, &mut u);
+            for (start, end) in self.rows {
+                for i in (start..end).step_by(PANEL) {
+                    simd::panel_tile_f64(a, ld, cols, i, m, &u);
+                }
+            }
+        }
+    }
+
+    /// [`apply`](Self::apply) of the steps `steps` on the column `col`: the
+    /// generic pivot rows, then `simd::column_tile_f64` on 16 rows at a time
+    /// (only where `f64_tiles` holds; every row range holds whole panels of
+    /// 8 rows).
+    #[inline(always)]
+    fn column_f64<const FMA: bool>(&self, a: &mut [T], col: usize, steps: std::ops::Range<usize>) {
+        let mut u = [[T::zero(); 1]; PANEL];
+        self.pivot_rows::<1, FMA>(a, [col], steps.clone(), &mut u);
+        let (a, m, _) = self.f64_view(a);
+        // SAFETY: as in `f64_view` (`[[T; 1]; PANEL]` is `[f64; PANEL]`).
+        let u = unsafe { &*(&u as *const [[T; 1]; PANEL]).cast::<[f64; PANEL]>() };
+        // SAFETY: `f64_tiles` holds only where the CPU has AVX2 and FMA.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            for (start, end) in self.rows {
+                let mut i = start;
+                while i + 2 * PANEL <= end {
+                    simd::column_tile_f64::<4>(a, self.ld, col, i, m, u, steps.clone());
+                    i += 2 * PANEL;
+                }
+                if i < end {
+                    simd::column_tile_f64::<2>(a, self.ld, col, i, m, u, steps.clone());
                 }
             }
         }

@@ -294,18 +294,17 @@ pub(crate) unsafe fn scatter_f64x8(src: &[[f64; 8]], dst: &mut [f64]) {
 
 /// The bounds that [`panel_pivot_rows_f64`] and [`panel_tile_f64`] read and
 /// write through pointers: rows `i .. i + 8` of every column of `cols` inside
-/// `a`, of every one of the 8 steps inside `m`, and 8 steps of 4 columns in `u`.
+/// `a`, and of every one of the 8 steps inside `m`.
 ///
 /// # Panics
 /// If one of them is out of bounds.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn check_panel_rows(a: &[f64], ld: usize, cols: [usize; 4], i: usize, m: &[f64], u: &[f64]) {
+fn check_panel_rows(a: &[f64], ld: usize, cols: [usize; 4], i: usize, m: &[f64]) {
     for &c in &cols {
         assert!(c * ld + i + 8 <= a.len(), "rows inside the matrix");
     }
     assert!(7 * ld + i + 8 <= m.len(), "rows inside the multipliers");
-    assert!(u.len() >= 32, "8 steps of 4 columns");
 }
 
 /// The blocked kernel's pivot rows for `f64`, four columns, a whole panel
@@ -319,8 +318,8 @@ fn check_panel_rows(a: &[f64], ld: usize, cols: [usize; 4], i: usize, m: &[f64],
 /// bits, with the 8 rows in registers.
 ///
 /// # Panics
-/// If a column's rows `k0 .. k0 + 8` are outside `a`, the steps' rows outside
-/// `m`, or `u` holds fewer than 32 values.
+/// If a column's rows `k0 .. k0 + 8` are outside `a`, or the steps' rows
+/// outside `m`.
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA ([`has_avx2_fma`]).
@@ -334,10 +333,10 @@ pub(crate) unsafe fn panel_pivot_rows_f64(
     k0: usize,
     m: &[f64],
     rps: &[f64; 8],
-    u: &mut [f64],
+    u: &mut [f64; 32],
 ) {
     use std::arch::x86_64::*;
-    check_panel_rows(a, ld, cols, k0, m, u);
+    check_panel_rows(a, ld, cols, k0, m);
     let (a, m) = (a.as_mut_ptr(), m.as_ptr());
     // SAFETY: every pointer access is inside the ranges checked above; the
     // intrinsics need AVX2 and FMA, this function's precondition.
@@ -393,8 +392,8 @@ pub(crate) unsafe fn panel_pivot_rows_f64(
 /// compiler kept bounds checks and reloaded pointers in every tile.
 ///
 /// # Panics
-/// If a row range `cols[c] * ld + i .. + 8` is outside `a`, `t * ld + i .. +
-/// 8` outside `m` for some step `t`, or `u` holds fewer than 32 values.
+/// If a row range `cols[c] * ld + i .. + 8` is outside `a`, or the range
+/// `t * ld + i .. + 8` outside `m` for some step `t`.
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA ([`has_avx2_fma`]).
@@ -407,10 +406,10 @@ pub(crate) unsafe fn panel_tile_f64(
     cols: [usize; 4],
     i: usize,
     m: &[f64],
-    u: &[f64],
+    u: &[f64; 32],
 ) {
     use std::arch::x86_64::*;
-    check_panel_rows(a, ld, cols, i, m, u);
+    check_panel_rows(a, ld, cols, i, m);
     let (a, m) = (a.as_mut_ptr(), m.as_ptr());
     // SAFETY: every pointer access is inside the ranges checked above; the
     // intrinsics need AVX2 and FMA, this function's precondition.
@@ -426,7 +425,7 @@ pub(crate) unsafe fn panel_tile_f64(
             let mt = m.add(t * ld + i);
             let (m0, m1) = (_mm256_loadu_pd(mt), _mm256_loadu_pd(mt.add(4)));
             for c in 0..4 {
-                let b = _mm256_broadcast_sd(u.get_unchecked(4 * t + c));
+                let b = _mm256_broadcast_sd(&u[4 * t + c]);
                 lo[c] = _mm256_fnmadd_pd(m0, b, lo[c]);
                 hi[c] = _mm256_fnmadd_pd(m1, b, hi[c]);
             }
@@ -461,7 +460,7 @@ pub(crate) unsafe fn column_tile_f64<const R: usize>(
     col: usize,
     i: usize,
     m: &[f64],
-    u: &[f64],
+    u: &[f64; 8],
     steps: std::ops::Range<usize>,
 ) {
     use std::arch::x86_64::*;
