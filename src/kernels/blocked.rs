@@ -66,6 +66,8 @@ pub(crate) struct Blocked<T> {
     cols: Vec<usize>,
     /// The output column order.
     order: Vec<usize>,
+    /// Whether the CPU has AVX2 and FMA, detected once per workspace.
+    avx2_fma: bool,
 }
 
 impl<T: Scalar> Blocked<T> {
@@ -80,6 +82,7 @@ impl<T: Scalar> Blocked<T> {
             piv: vec![0; n],
             cols: Vec::with_capacity(n),
             order: vec![0; n],
+            avx2_fma: simd::has_avx2_fma(),
         }
     }
 
@@ -137,7 +140,7 @@ impl<T: Scalar> Blocked<T> {
         let f64_tiles = FMA
             && W == 4
             && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f64>()
-            && simd::has_avx2_fma();
+            && self.avx2_fma;
         let mut k0 = 0;
         while k0 < n {
             let b = PANEL.min(n - k0);
