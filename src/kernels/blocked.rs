@@ -68,6 +68,9 @@ pub(crate) struct Blocked<T> {
     order: Vec<usize>,
     /// Whether the CPU has AVX2 and FMA, detected once per workspace.
     avx2_fma: bool,
+    /// Whether it also has AVX-512F (and this build can use it): the `f64`
+    /// register tiles then take 16 rows at a time.
+    avx512: bool,
 }
 
 impl<T: Scalar> Blocked<T> {
@@ -83,6 +86,7 @@ impl<T: Scalar> Blocked<T> {
             cols: Vec::with_capacity(n),
             order: vec![0; n],
             avx2_fma: simd::has_avx2_fma(),
+            avx512: simd::has_avx512(),
         }
     }
 
@@ -141,6 +145,7 @@ impl<T: Scalar> Blocked<T> {
             && W == 4
             && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f64>()
             && self.avx2_fma;
+        let wide = f64_tiles && self.avx512;
         let mut k0 = 0;
         while k0 < n {
             let b = PANEL.min(n - k0);
@@ -153,7 +158,7 @@ impl<T: Scalar> Blocked<T> {
                 let k = k0 + t;
                 // Column k gets the panel's earlier steps only now (left-looking:
                 // one pass over the column instead of one per step).
-                Panel::new(ld, k0, mbuf, &rps, f64_tiles).apply::<W, 1, FMA>(a, [k], 0..t);
+                Panel::new(ld, k0, mbuf, &rps, f64_tiles, wide).apply::<W, 1, FMA>(a, [k], 0..t);
                 let (p, best) = pivot::<T, W>(&a[k * ld..k * ld + n], k);
                 self.piv[k] = p;
                 if best == zero {
@@ -187,7 +192,7 @@ impl<T: Scalar> Blocked<T> {
                 mt[k] = T::zero();
                 colk[k] = rp;
             }
-            let panel = Panel::new(ld, k0, mbuf, &rps, f64_tiles);
+            let panel = Panel::new(ld, k0, mbuf, &rps, f64_tiles, wide);
             // The panel's columns get its later steps.
             for t in 0..b - 1 {
                 panel.apply::<W, 1, FMA>(a, [k0 + t], t + 1..b);
@@ -259,11 +264,21 @@ struct Panel<'p, T> {
     /// single columns ([`column_f64`](Self::column_f64)) go to the `f64` code
     /// of `simd`: `T` is `f64`, 4 lanes, fused, and the CPU has AVX2 and FMA.
     f64_tiles: bool,
+    /// With `f64_tiles`, the CPU also has AVX-512F: the register tiles take
+    /// 16 rows where they can (`simd::panel_tile_f64x16`).
+    wide: bool,
 }
 
 impl<'p, T: Scalar> Panel<'p, T> {
     #[inline(always)]
-    fn new(ld: usize, k0: usize, m: &'p [T], rps: &'p [T; PANEL], f64_tiles: bool) -> Self {
+    fn new(
+        ld: usize,
+        k0: usize,
+        m: &'p [T],
+        rps: &'p [T; PANEL],
+        f64_tiles: bool,
+        wide: bool,
+    ) -> Self {
         Panel {
             ld,
             k0,
@@ -271,6 +286,7 @@ impl<'p, T: Scalar> Panel<'p, T> {
             m,
             rps,
             f64_tiles,
+            wide,
         }
     }
 
@@ -390,8 +406,18 @@ impl<'p, T: Scalar> Panel<'p, T> {
         unsafe {
             simd::panel_pivot_rows_f64(a, ld, cols, k0, m, rps, &mut u);
             for (start, end) in self.rows {
-                for i in (start..end).step_by(PANEL) {
+                let mut i = start;
+                #[cfg(inv_ext_avx512)]
+                if self.wide {
+                    // SAFETY: `wide` holds only where the CPU has AVX-512F.
+                    while i + 2 * PANEL <= end {
+                        simd::panel_tile_f64x16(a, ld, cols, i, m, &u);
+                        i += 2 * PANEL;
+                    }
+                }
+                while i < end {
                     simd::panel_tile_f64(a, ld, cols, i, m, &u);
+                    i += PANEL;
                 }
             }
         }

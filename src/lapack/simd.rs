@@ -10,7 +10,8 @@
 //!
 //! AVX-512 (`avx512f` + `avx512vl`: 32 vector registers, 512-bit operations) is
 //! used only by the jobs that measured faster with it ([`run_fused_wide`]: the
-//! blocked kernel; the lane kernels measured slower with it), and
+//! blocked kernel, whose `f64` register tiles are also explicit AVX-512 code,
+//! [`panel_tile_f64x16`]; the lane kernels measured slower with it), and
 //! only when the compiler can enable it: `#[target_feature(enable = "avx512f")]`
 //! is stable since Rust 1.89, above this crate's `rust-version`, so `build.rs`
 //! sets `cfg(inv_ext_avx512)` on newer compilers and older ones build without it.
@@ -142,6 +143,20 @@ pub(crate) fn has_avx2_fma() -> bool {
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
     }
     #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Whether the CPU has AVX-512F, AVX-512VL, AVX2 and FMA and this build can
+/// use them (`cfg(inv_ext_avx512)`): false elsewhere.
+#[inline]
+pub(crate) fn has_avx512() -> bool {
+    #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
+    {
+        avx512_usable()
+    }
+    #[cfg(not(all(target_arch = "x86_64", inv_ext_avx512)))]
     {
         false
     }
@@ -300,11 +315,11 @@ pub(crate) unsafe fn scatter_f64x8(src: &[[f64; 8]], dst: &mut [f64]) {
 /// If one of them is out of bounds.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn check_panel_rows(a: &[f64], ld: usize, cols: [usize; 4], i: usize, m: &[f64]) {
+fn check_panel_rows(a: &[f64], ld: usize, cols: [usize; 4], i: usize, m: &[f64], rows: usize) {
     for &c in &cols {
-        assert!(c * ld + i + 8 <= a.len(), "rows inside the matrix");
+        assert!(c * ld + i + rows <= a.len(), "rows inside the matrix");
     }
-    assert!(7 * ld + i + 8 <= m.len(), "rows inside the multipliers");
+    assert!(7 * ld + i + rows <= m.len(), "rows inside the multipliers");
 }
 
 /// The blocked kernel's pivot rows for `f64`, four columns, a whole panel
@@ -336,7 +351,7 @@ pub(crate) unsafe fn panel_pivot_rows_f64(
     u: &mut [f64; 32],
 ) {
     use std::arch::x86_64::*;
-    check_panel_rows(a, ld, cols, k0, m);
+    check_panel_rows(a, ld, cols, k0, m, 8);
     let (a, m) = (a.as_mut_ptr(), m.as_ptr());
     // SAFETY: every pointer access is inside the ranges checked above; the
     // intrinsics need AVX2 and FMA, this function's precondition.
@@ -409,7 +424,7 @@ pub(crate) unsafe fn panel_tile_f64(
     u: &[f64; 32],
 ) {
     use std::arch::x86_64::*;
-    check_panel_rows(a, ld, cols, i, m);
+    check_panel_rows(a, ld, cols, i, m, 8);
     let (a, m) = (a.as_mut_ptr(), m.as_ptr());
     // SAFETY: every pointer access is inside the ranges checked above; the
     // intrinsics need AVX2 and FMA, this function's precondition.
@@ -434,6 +449,58 @@ pub(crate) unsafe fn panel_tile_f64(
             let p = a.add(cols[c] * ld + i);
             _mm256_storeu_pd(p, lo[c]);
             _mm256_storeu_pd(p.add(4), hi[c]);
+        }
+    }
+}
+
+/// [`panel_tile_f64`] on 16 rows, `i .. i + 16`, in 512-bit registers: the
+/// same multiply-adds in the same order (so the same bits), two vectors of 8
+/// rows per column, half the instructions.
+///
+/// # Panics
+/// If a row range `cols[c] * ld + i .. + 16` is outside `a`, or the range
+/// `t * ld + i .. + 16` outside `m` for some step `t`.
+///
+/// # Safety
+/// The CPU must support AVX-512F and FMA ([`has_avx512`]).
+#[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
+#[clippy::msrv = "1.89"] // compiled only from Rust 1.89 on (see `build.rs`)
+#[target_feature(enable = "avx512f,avx2,fma")]
+#[inline]
+pub(crate) unsafe fn panel_tile_f64x16(
+    a: &mut [f64],
+    ld: usize,
+    cols: [usize; 4],
+    i: usize,
+    m: &[f64],
+    u: &[f64; 32],
+) {
+    use std::arch::x86_64::*;
+    check_panel_rows(a, ld, cols, i, m, 16);
+    let (a, m) = (a.as_mut_ptr(), m.as_ptr());
+    // SAFETY: every pointer access is inside the ranges checked above; the
+    // intrinsics need AVX-512F and FMA, this function's precondition.
+    unsafe {
+        let mut lo = [_mm512_setzero_pd(); 4];
+        let mut hi = [_mm512_setzero_pd(); 4];
+        for c in 0..4 {
+            let p = a.add(cols[c] * ld + i);
+            lo[c] = _mm512_loadu_pd(p);
+            hi[c] = _mm512_loadu_pd(p.add(8));
+        }
+        for t in 0..8 {
+            let mt = m.add(t * ld + i);
+            let (m0, m1) = (_mm512_loadu_pd(mt), _mm512_loadu_pd(mt.add(8)));
+            for c in 0..4 {
+                let b = _mm512_set1_pd(u[4 * t + c]);
+                lo[c] = _mm512_fnmadd_pd(m0, b, lo[c]);
+                hi[c] = _mm512_fnmadd_pd(m1, b, hi[c]);
+            }
+        }
+        for c in 0..4 {
+            let p = a.add(cols[c] * ld + i);
+            _mm512_storeu_pd(p, lo[c]);
+            _mm512_storeu_pd(p.add(8), hi[c]);
         }
     }
 }
