@@ -87,7 +87,16 @@
 //! time per matrix over 200 000 matrices: 2×2 14.1–15.1 → 12.6–13.4 ns, 3×3
 //! and 4×4 within the noise (18–28 and 26–29 ns). At n = 8 the same code was
 //! 40% slower (170 → 240 ns), so from n = 5 on the lanes are still moved one at
-//! a time (`REGISTERS_MAX`).
+//! a time (`REGISTERS_MAX`), except whole chunks of `f64` of order 6 and 8 on
+//! AVX2 CPUs: they go in by 4×4 vector transposes (`simd::gather_f64x4`,
+//! `gather_f64x8`), and out by transposes into one matrix per slot, from
+//! which each lane's columns are copied whole in their order. On a 2-core
+//! Zen 5, `kernel_ns` over three interleaved rounds: 6×6 33.2–34.2 → 28.2
+//! ns, 8×8 72.5–74.5 → 60.2–61.0 ns; the whole `inv` of 2 000 8×8 matrices
+//! (in cache), CPU time on one thread over six interleaved rounds, best and
+//! mean 83.0 / 88.4 → 76.3 / 81.4 ns. On 100 000 8×8 (inputs and outputs
+//! streaming through memory) the difference was lost in the noise of the
+//! machine.
 //!
 //! For 4×4 `f64` the AVX2 copy gathers and scatters the four lanes by 4×4
 //! vector transposes (`simd::gather_f64x4`): element by element, the compiler
@@ -411,7 +420,11 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
         // incident.
         let mut pad;
         if N > REGISTERS_MAX {
-            gather_by_lane(a, input, count);
+            if count == L && by_transposes::<T, L, N, AVX2>() {
+                gather_by_transposes::<T, L, N, AVX2>(a, &input[..L * nn]);
+            } else {
+                gather_by_lane(a, input, count);
+            }
         } else {
             let full: &[T] = if count == L {
                 &input[..L * nn]
@@ -464,7 +477,27 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
         );
         let status = st.status(idx);
         if N > REGISTERS_MAX {
-            scatter_by_lane(a, &st.piv, idx, &status, src, part);
+            if count == L && by_transposes::<T, L, N, AVX2>() {
+                // Transposed into one matrix per slot, then each lane's
+                // columns put back in order whole.
+                let mut lanes_out = [[[T::zero(); N]; N]; L];
+                scatter_by_transposes::<T, L, N, AVX2>(
+                    a,
+                    lanes_out.as_flattened_mut().as_flattened_mut(),
+                );
+                for (l, m) in part.chunks_exact_mut(nn).enumerate() {
+                    if status[l] == LaneStatus::Ok {
+                        let order = column_order(&st.piv, l, idx);
+                        for (&c, dst) in order.iter().zip(m.chunks_exact_mut(N)) {
+                            dst.copy_from_slice(&lanes_out[l][c]);
+                        }
+                    } else if let Some(src) = src {
+                        m.copy_from_slice(&src[l * nn..(l + 1) * nn]);
+                    }
+                }
+            } else {
+                scatter_by_lane(a, &st.piv, idx, &status, src, part);
+            }
             return status;
         }
         unpivot_columns(a, &st.piv, idx);
@@ -512,13 +545,15 @@ fn scatter_constant<T: Scalar, const L: usize, const N: usize, const AVX2: bool>
 }
 
 /// Whether [`gather_by_transposes`] and [`scatter_by_transposes`] apply: real
-/// `f64` in 4 lanes, n = 4, AVX2 code on x86-64.
+/// `f64` in 4 or 8 lanes, AVX2 code on x86-64, and n = 4, or n above
+/// [`REGISTERS_MAX`] with `n²` a multiple of 4 (6 and 8; there for whole
+/// chunks only).
 #[inline(always)]
 fn by_transposes<T: Scalar, const L: usize, const N: usize, const AVX2: bool>() -> bool {
     cfg!(target_arch = "x86_64")
         && AVX2
         && (L == 4 || L == 8)
-        && N == 4
+        && (N == 4 || (N > REGISTERS_MAX && N * N % 4 == 0))
         && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f64>()
 }
 
@@ -813,9 +848,9 @@ mod tests {
                     };
                     let src = from_src.then_some(&input[..]);
                     let status = if lanes8 {
-                        run_4x4::<8>(src, &mut part, &idx, check_finite, avx2)
+                        run_fixed::<8, 4>(src, &mut part, &idx, check_finite, avx2)
                     } else {
-                        run_4x4::<4>(src, &mut part, &idx, check_finite, avx2)
+                        run_fixed::<4, 4>(src, &mut part, &idx, check_finite, avx2)
                     };
                     // Bit for bit, but NaN as one value: which NaN an operation on
                     // two of them returns (its sign) depends on operand order,
@@ -842,16 +877,16 @@ mod tests {
         }
     }
 
-    /// A block of 4×4 `f64` matrices through the unrolled kernel in `L` lanes,
-    /// its AVX2 copy or its portable one: the statuses.
-    fn run_4x4<const L: usize>(
+    /// A block of `N`×`N` `f64` matrices through the unrolled kernel in `L`
+    /// lanes, its AVX2 copy or its portable one: the statuses.
+    fn run_fixed<const L: usize, const N: usize>(
         src: Option<&[f64]>,
         part: &mut [f64],
         idx: &[f64],
         check_finite: bool,
         avx2: bool,
     ) -> [LaneStatus; BLOCK] {
-        let mut job = Fixed::<f64, L, 4> {
+        let mut job = Fixed::<f64, L, N> {
             src,
             part,
             idx,
@@ -864,6 +899,55 @@ mod tests {
             job.run::<false>();
         }
         job.status
+    }
+
+    /// The unrolled kernels of order 6 and 8, whose AVX2 copies move whole
+    /// chunks into and out of the lanes by 4×4 transposes, against their
+    /// portable copies (element by element): the same bits and statuses, in
+    /// 4 lanes and in 8, reading from `src` or in place, with a partial last
+    /// chunk (29 matrices).
+    #[test]
+    fn transposed_chunks_match_element_by_element() {
+        #[cfg(target_arch = "x86_64")]
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("skipped: this CPU has no AVX2");
+            return;
+        }
+        fn check<const N: usize>() {
+            let input = stack(N);
+            let idx: Vec<f64> = (0..=N).map(index_value).collect();
+            for (check_finite, from_src, lanes8) in flags3() {
+                let out = |avx2: bool| {
+                    let mut part = if from_src {
+                        vec![7.0; input.len()]
+                    } else {
+                        input.clone()
+                    };
+                    let src = from_src.then_some(&input[..]);
+                    let status = if lanes8 {
+                        run_fixed::<8, N>(src, &mut part, &idx, check_finite, avx2)
+                    } else {
+                        run_fixed::<4, N>(src, &mut part, &idx, check_finite, avx2)
+                    };
+                    (status, bits(&part))
+                };
+                let (portable, transposed) = (out(false), out(true));
+                assert_eq!(
+                    portable, transposed,
+                    "n {N}, check_finite {check_finite}, src {from_src}, 8 lanes {lanes8}"
+                );
+                let s = portable.0;
+                assert_eq!(s[3], LaneStatus::Singular(N - 1), "n {N}");
+                assert_eq!(s[6], LaneStatus::Singular(0), "n {N}");
+                assert_eq!(s[12], LaneStatus::Fallback, "n {N}");
+                assert_eq!((s[17], s[25]), (LaneStatus::Ok, LaneStatus::Ok), "n {N}");
+                if check_finite {
+                    assert_eq!(s[9], LaneStatus::NonFinite, "n {N}");
+                }
+            }
+        }
+        check::<6>();
+        check::<8>();
     }
 
     /// Every combination of three flags.
