@@ -98,6 +98,17 @@
 //! streaming through memory) the difference was lost in the noise of the
 //! machine.
 //!
+//! The lane kernel's whole chunks of `f64` in 4 lanes with `n²` a multiple of
+//! 4 leave the lanes the same way (`scatter_slots`: transposed into one
+//! matrix per slot, then each lane's columns copied whole), where element by
+//! element each value was a load and a store of its own. `kernel_ns` on the
+//! Zen 5, three interleaved rounds: 16×16 424–430 → 395–400 ns, 24×24
+//! 1177–1197 → 1146–1175; the whole `inv` on one thread (CPU time, six
+//! interleaved rounds, best and mean): 500 16×16 507.5 / 537.7 → 477.0 /
+//! 516.3 ns, 300 24×24 1376 / 1473 → 1361 / 1438 ns. Gathering the lanes by
+//! the same transposes gained 3–5% more on a block in L1 and was left out
+//! (on a Zen 4 it had made the whole `inv` from memory slower, see below).
+//!
 //! For 4×4 `f64` the AVX2 copy gathers and scatters the four lanes by 4×4
 //! vector transposes (`simd::gather_f64x4`): element by element, the compiler
 //! stored single values on the stack and read them back as vectors, which the
@@ -199,6 +210,9 @@ pub(crate) struct Workspace<T> {
     piv4: Aligned<[T; 4]>,
     piv8: Aligned<[T; 8]>,
     order: Vec<usize>,
+    /// The lane kernel's inverted chunk, one matrix per slot (see
+    /// `Job::chunk`): `f64` in 4 lanes only.
+    slots: Aligned<T>,
 }
 
 impl<T: Scalar> Workspace<T> {
@@ -231,6 +245,14 @@ impl<T: Scalar> Workspace<T> {
             piv4: Aligned::new(if nn4 > 0 { n } else { 0 }, [T::zero(); 4]),
             piv8: Aligned::new(if nn8 > 0 { n } else { 0 }, [T::zero(); 8]),
             order: vec![0; n],
+            slots: Aligned::new(
+                if slots_by_transposes::<T, 4>(n) {
+                    nn4 * 4
+                } else {
+                    0
+                },
+                T::zero(),
+            ),
         }
     }
 
@@ -316,6 +338,7 @@ impl<T: Scalar> Workspace<T> {
             src,
             n: self.n,
             order: &mut self.order,
+            slots: &mut self.slots,
             check_finite: self.check_finite,
             part,
             a,
@@ -675,6 +698,7 @@ struct Job<'a, T, const L: usize, const N: usize> {
     src: Option<&'a [T]>,
     n: usize,
     order: &'a mut [usize],
+    slots: &'a mut [T],
     check_finite: bool,
     part: &'a mut [T],
     a: &'a mut [[T; L]],
@@ -733,6 +757,24 @@ impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
         };
         let status = invert::<T, L, FMA>(n, a, &mut self.piv[..n], &self.idx[..=n], probe);
         let order = &mut self.order[..n];
+        if FMA && count == L && slots_by_transposes::<T, L>(n) {
+            // A whole chunk: transposed into one matrix per slot, then each
+            // lane's columns copied whole in their order.
+            let slots = &mut self.slots[..L * nn];
+            scatter_slots(a, slots);
+            for (l, m) in part.chunks_exact_mut(nn).enumerate() {
+                if status[l] == LaneStatus::Ok {
+                    column_order_into(&self.piv[..n], l, order);
+                    let slot = &slots[l * nn..(l + 1) * nn];
+                    for (&c, dst) in order.iter().zip(m.chunks_exact_mut(n)) {
+                        dst.copy_from_slice(&slot[c * n..(c + 1) * n]);
+                    }
+                } else if let Some(src) = src {
+                    m.copy_from_slice(&src[l * nn..(l + 1) * nn]);
+                }
+            }
+            return status;
+        }
         for (l, m) in part.chunks_exact_mut(nn).enumerate() {
             if status[l] == LaneStatus::Ok {
                 column_order_into(&self.piv[..n], l, order);
@@ -746,6 +788,32 @@ impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
             }
         }
         status
+    }
+}
+
+/// Whether the lane kernel's whole chunks of order `n` leave the lanes by
+/// 4×4 transposes ([`scatter_slots`]): `f64` in 4 lanes, `n²` a multiple of 4,
+/// on x86-64 (the caller also needs AVX2, implied by its fused variant).
+fn slots_by_transposes<T: Scalar, const L: usize>(n: usize) -> bool {
+    cfg!(target_arch = "x86_64")
+        && L == 4
+        && n * n % 4 == 0
+        && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f64>()
+}
+
+/// `slots[l * n² + e] = a[e][l]` by 4×4 transposes (`simd::scatter_f64x4`);
+/// only where [`slots_by_transposes`] holds, in code run on CPUs with AVX2.
+#[inline(always)]
+fn scatter_slots<T: Scalar, const L: usize>(a: &[[T; L]], slots: &mut [T]) {
+    assert!(slots_by_transposes::<T, L>(4) && slots.len() == L * a.len());
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `T` is `f64` and `L` is 4 (asserted), so `[T; L]` is
+    // `[f64; 4]`; the lengths are unchanged. The callers run only in the
+    // fused (AVX2 + FMA) copy of their job.
+    unsafe {
+        let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f64; 4]>(), a.len());
+        let slots = std::slice::from_raw_parts_mut(slots.as_mut_ptr().cast::<f64>(), slots.len());
+        simd::scatter_f64x4(a, slots);
     }
 }
 
