@@ -201,6 +201,14 @@ impl<T: Scalar> Blocked<T> {
             self.cols.clear();
             self.cols.extend((0..k0).chain(k0 + b..n));
             let mut groups = self.cols.chunks_exact(TILE_COLS);
+            if panel.wide {
+                // Two groups at a time: their pivot rows in one chain of steps.
+                let mut pairs = self.cols.chunks_exact(2 * TILE_COLS);
+                for g in &mut pairs {
+                    panel.pair_f64(a, g.try_into().expect("two groups"));
+                }
+                groups = pairs.remainder().chunks_exact(TILE_COLS);
+            }
             for g in &mut groups {
                 let cols: [usize; TILE_COLS] = g.try_into().expect("a group of TILE_COLS");
                 panel.apply::<W, TILE_COLS, FMA>(a, cols, 0..PANEL);
@@ -405,18 +413,49 @@ impl<'p, T: Scalar> Panel<'p, T> {
         #[cfg(target_arch = "x86_64")]
         unsafe {
             simd::panel_pivot_rows_f64(a, ld, cols, k0, m, rps, &mut u);
+        }
+        self.tiles_f64(a, m, cols, &u);
+    }
+
+    /// [`group_f64`](Self::group_f64) on two groups of 4 columns, `cols[..4]`
+    /// and `cols[4..]`, whose pivot rows take the panel's steps together
+    /// (`simd::panel_pivot_rows_f64x8`; only where `wide` holds).
+    #[inline(always)]
+    fn pair_f64(&self, a: &mut [T], cols: [usize; 8]) {
+        let (a, m, rps) = self.f64_view(a);
+        assert!(self.wide);
+        let mut u = [[0.0; 4 * PANEL]; 2];
+        // SAFETY: `wide` holds only where the CPU has AVX-512F, AVX2 and FMA.
+        #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
+        unsafe {
+            simd::panel_pivot_rows_f64x8(a, self.ld, cols, self.k0, m, rps, &mut u);
+        }
+        let [lo, hi] = [&u[0], &u[1]];
+        self.tiles_f64(a, m, [cols[0], cols[1], cols[2], cols[3]], lo);
+        self.tiles_f64(a, m, [cols[4], cols[5], cols[6], cols[7]], hi);
+    }
+
+    /// Every row outside the panel's pivot rows of the 4 columns `cols` takes
+    /// the panel's steps, by the register tiles of `simd` (16 rows where
+    /// `wide` holds, else 8), from the pivot row values `u`.
+    #[inline(always)]
+    fn tiles_f64(&self, a: &mut [f64], m: &[f64], cols: [usize; 4], u: &[f64; 4 * PANEL]) {
+        let ld = self.ld;
+        // SAFETY: `f64_tiles` holds only where the CPU has AVX2 and FMA.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
             for (start, end) in self.rows {
                 let mut i = start;
                 #[cfg(inv_ext_avx512)]
                 if self.wide {
                     // SAFETY: `wide` holds only where the CPU has AVX-512F.
                     while i + 2 * PANEL <= end {
-                        simd::panel_tile_f64x16(a, ld, cols, i, m, &u);
+                        simd::panel_tile_f64x16(a, ld, cols, i, m, u);
                         i += 2 * PANEL;
                     }
                 }
                 while i < end {
-                    simd::panel_tile_f64(a, ld, cols, i, m, &u);
+                    simd::panel_tile_f64(a, ld, cols, i, m, u);
                     i += PANEL;
                 }
             }

@@ -60,6 +60,13 @@
 //! interleaved over three rounds: 64×64 12.67–12.77 → 11.24–11.25 µs, 56×56
 //! 9.05–9.09 → 8.27–8.35, 48×48 6.20–6.29 → 5.79–5.87; 32×32 unchanged
 //! (2.44–2.46 µs either way: there the tiles are a small part of the time).
+//! At 32×32 a profile put a fifth of the time in the pivot rows of the
+//! 4-column groups, a chain of 8 dependent steps per group; with AVX-512 two
+//! groups take their pivot rows together, 8 columns in one 512-bit vector
+//! (`simd::panel_pivot_rows_f64x8`, the same multiply-adds in the same
+//! order). `kernel_ns`, three interleaved rounds (the machine slower than for
+//! the tiles above): 32×32 2.90–2.93 → 2.37–2.46 µs, 40×40 4.52–4.62 →
+//! 3.78–3.94, 48×48 6.48–6.63 → 5.71–5.94, 64×64 12.30–12.61 → 11.09–11.61.
 //!
 //! Crossovers, measured on a 2-core Zen 4 (AVX-512 hardware, AVX2 + FMA code),
 //! kernel time per matrix on a block in L1, one thread (`kernel_ns` below),

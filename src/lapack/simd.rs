@@ -10,8 +10,9 @@
 //!
 //! AVX-512 (`avx512f` + `avx512vl`: 32 vector registers, 512-bit operations) is
 //! used only by the jobs that measured faster with it ([`run_fused_wide`]: the
-//! blocked kernel, whose `f64` register tiles are also explicit AVX-512 code,
-//! [`panel_tile_f64x16`]; the lane kernels measured slower with it), and
+//! blocked kernel, whose `f64` register tiles and pivot rows are also
+//! explicit AVX-512 code, [`panel_tile_f64x16`] and
+//! [`panel_pivot_rows_f64x8`]; the lane kernels measured slower with it), and
 //! only when the compiler can enable it: `#[target_feature(enable = "avx512f")]`
 //! is stable since Rust 1.89, above this crate's `rust-version`, so `build.rs`
 //! sets `cfg(inv_ext_avx512)` on newer compilers and older ones build without it.
@@ -451,6 +452,116 @@ pub(crate) unsafe fn panel_tile_f64(
             _mm256_storeu_pd(p.add(4), hi[c]);
         }
     }
+}
+
+/// [`panel_pivot_rows_f64`] on eight columns at once, in 512-bit registers:
+/// rows `k0 .. k0 + 8` of the columns `cols`, read as 8 vectors across the
+/// columns by an 8×8 transpose, take the panel's 8 steps with the same
+/// multiply-adds in the same order (so the same bits). `u[0]` gets the steps'
+/// pivot row values of `cols[..4]`, `u[1]` those of `cols[4..]`, each as
+/// [`panel_pivot_rows_f64`] lays them out. Each step waits on the one before,
+/// so two groups of four columns in one chain of steps take about the time
+/// of one.
+///
+/// # Panics
+/// If a column's rows `k0 .. k0 + 8` are outside `a`, or the steps' rows
+/// outside `m`.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX2 and FMA ([`has_avx512`]).
+#[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
+#[clippy::msrv = "1.89"] // compiled only from Rust 1.89 on (see `build.rs`)
+#[target_feature(enable = "avx512f,avx2,fma")]
+#[inline]
+pub(crate) unsafe fn panel_pivot_rows_f64x8(
+    a: &mut [f64],
+    ld: usize,
+    cols: [usize; 8],
+    k0: usize,
+    m: &[f64],
+    rps: &[f64; 8],
+    u: &mut [[f64; 32]; 2],
+) {
+    use std::arch::x86_64::*;
+    check_panel_rows(a, ld, [cols[0], cols[1], cols[2], cols[3]], k0, m, 8);
+    check_panel_rows(a, ld, [cols[4], cols[5], cols[6], cols[7]], k0, m, 8);
+    let (a, m) = (a.as_mut_ptr(), m.as_ptr());
+    // SAFETY: every pointer access is inside the ranges checked above; the
+    // intrinsics need AVX-512F, AVX2 and FMA, this function's precondition.
+    unsafe {
+        let mut v = [_mm512_setzero_pd(); 8];
+        for (c, x) in v.iter_mut().enumerate() {
+            *x = _mm512_loadu_pd(a.add(cols[c] * ld + k0));
+        }
+        let mut x = transpose8(v);
+        for t in 0..8 {
+            let ut = x[t];
+            _mm256_storeu_pd(u[0].as_mut_ptr().add(4 * t), _mm512_castpd512_pd256(ut));
+            _mm256_storeu_pd(
+                u[1].as_mut_ptr().add(4 * t),
+                _mm512_extractf64x4_pd::<1>(ut),
+            );
+            let mt = m.add(t * ld + k0);
+            for (r, xr) in x.iter_mut().enumerate() {
+                // Row t is replaced just below (its multiplier is 0).
+                if r != t {
+                    *xr = _mm512_fnmadd_pd(_mm512_set1_pd(*mt.add(r)), ut, *xr);
+                }
+            }
+            x[t] = _mm512_mul_pd(ut, _mm512_set1_pd(rps[t]));
+        }
+        let w = transpose8(x);
+        for (c, &col) in cols.iter().enumerate() {
+            _mm512_storeu_pd(a.add(col * ld + k0), w[c]);
+        }
+    }
+}
+
+/// The 8×8 transpose of `v`: element `c` of output `r` is element `r` of
+/// input `c`.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
+#[clippy::msrv = "1.89"] // compiled only from Rust 1.89 on (see `build.rs`)
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn transpose8(v: [std::arch::x86_64::__m512d; 8]) -> [std::arch::x86_64::__m512d; 8] {
+    use std::arch::x86_64::*;
+    // Register-only shuffles (unsafe calls before Rust 1.87, allowed in this
+    // `unsafe fn`; AVX-512F is its precondition). Pairs of rows interleaved,
+    // then 128-bit blocks: 0x88 takes blocks 0 and 2 of each operand, 0xdd
+    // blocks 1 and 3.
+    let t = [
+        _mm512_unpacklo_pd(v[0], v[1]),
+        _mm512_unpackhi_pd(v[0], v[1]),
+        _mm512_unpacklo_pd(v[2], v[3]),
+        _mm512_unpackhi_pd(v[2], v[3]),
+        _mm512_unpacklo_pd(v[4], v[5]),
+        _mm512_unpackhi_pd(v[4], v[5]),
+        _mm512_unpacklo_pd(v[6], v[7]),
+        _mm512_unpackhi_pd(v[6], v[7]),
+    ];
+    let q = [
+        _mm512_shuffle_f64x2::<0x88>(t[0], t[2]),
+        _mm512_shuffle_f64x2::<0xdd>(t[0], t[2]),
+        _mm512_shuffle_f64x2::<0x88>(t[1], t[3]),
+        _mm512_shuffle_f64x2::<0xdd>(t[1], t[3]),
+        _mm512_shuffle_f64x2::<0x88>(t[4], t[6]),
+        _mm512_shuffle_f64x2::<0xdd>(t[4], t[6]),
+        _mm512_shuffle_f64x2::<0x88>(t[5], t[7]),
+        _mm512_shuffle_f64x2::<0xdd>(t[5], t[7]),
+    ];
+    [
+        _mm512_shuffle_f64x2::<0x88>(q[0], q[4]),
+        _mm512_shuffle_f64x2::<0x88>(q[2], q[6]),
+        _mm512_shuffle_f64x2::<0x88>(q[1], q[5]),
+        _mm512_shuffle_f64x2::<0x88>(q[3], q[7]),
+        _mm512_shuffle_f64x2::<0xdd>(q[0], q[4]),
+        _mm512_shuffle_f64x2::<0xdd>(q[2], q[6]),
+        _mm512_shuffle_f64x2::<0xdd>(q[1], q[5]),
+        _mm512_shuffle_f64x2::<0xdd>(q[3], q[7]),
+    ]
 }
 
 /// [`panel_tile_f64`] on 16 rows, `i .. i + 16`, in 512-bit registers: the
