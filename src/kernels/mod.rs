@@ -1011,14 +1011,7 @@ mod tests {
                     portable, transposed,
                     "n {N}, check_finite {check_finite}, src {from_src}, 8 lanes {lanes8}"
                 );
-                let s = portable.0;
-                assert_eq!(s[3], LaneStatus::Singular(N - 1), "n {N}");
-                assert_eq!(s[6], LaneStatus::Singular(0), "n {N}");
-                assert_eq!(s[12], LaneStatus::Fallback, "n {N}");
-                assert_eq!((s[17], s[25]), (LaneStatus::Ok, LaneStatus::Ok), "n {N}");
-                if check_finite {
-                    assert_eq!(s[9], LaneStatus::NonFinite, "n {N}");
-                }
+                assert_stack_statuses(&portable.0, N, check_finite);
             }
         }
         check::<6>();
@@ -1070,6 +1063,19 @@ mod tests {
         v
     }
 
+    /// The statuses [`stack`]`(n)` must get: singular at the last step and at
+    /// the first, the subnormal pivot left to LAPACK, the permutations
+    /// inverted, and the NaN found when `check_finite`.
+    fn assert_stack_statuses(s: &[LaneStatus; BLOCK], n: usize, check_finite: bool) {
+        assert_eq!(s[3], LaneStatus::Singular(n - 1), "n {n}");
+        assert_eq!(s[6], LaneStatus::Singular(0), "n {n}");
+        assert_eq!(s[12], LaneStatus::Fallback, "n {n}");
+        assert_eq!((s[17], s[25]), (LaneStatus::Ok, LaneStatus::Ok), "n {n}");
+        if check_finite {
+            assert_eq!(s[9], LaneStatus::NonFinite, "n {n}");
+        }
+    }
+
     /// The same bits, NaN as one value (which NaN an operation on two returns
     /// depends on operand order, which differs between compiled copies).
     fn bits(x: &[f64]) -> Vec<u64> {
@@ -1101,11 +1107,7 @@ mod tests {
                     four, eight,
                     "n {n}, check_finite {check_finite}, src {from_src}"
                 );
-                let s = four.0;
-                assert_eq!(s[3], LaneStatus::Singular(n - 1), "n {n}");
-                assert_eq!(s[6], LaneStatus::Singular(0), "n {n}");
-                assert_eq!(s[12], LaneStatus::Fallback, "n {n}");
-                assert_eq!((s[17], s[25]), (LaneStatus::Ok, LaneStatus::Ok), "n {n}");
+                assert_stack_statuses(&four.0, n, check_finite);
             }
         }
     }
