@@ -415,14 +415,17 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Fixed<'_, T, L, N
         // 2 KB `memset` call per four 8×8 `f64` matrices in some builds (93 →
         // 107 ns per matrix). Below, each chunk has its own, kept in registers.
         let mut lanes = [[[T::zero(); L]; N]; N];
+        // One matrix per slot, for the transposed scatter above REGISTERS_MAX
+        // (written whole before it is read): once per block, not per chunk.
+        let mut slots = [[[T::zero(); N]; N]; L];
         for (status, part) in chunks {
             let src = srcs.as_mut().and_then(Iterator::next);
             let (idx, check) = (self.idx, self.check_finite);
             status.copy_from_slice(&if N > REGISTERS_MAX {
-                fixed_chunk::<T, L, N, AVX2>(src, part, &mut lanes, idx, check)
+                fixed_chunk::<T, L, N, AVX2>(src, part, &mut lanes, &mut slots, idx, check)
             } else {
                 let mut local = [[[T::zero(); L]; N]; N];
-                fixed_chunk::<T, L, N, AVX2>(src, part, &mut local, idx, check)
+                fixed_chunk::<T, L, N, AVX2>(src, part, &mut local, &mut slots, idx, check)
             });
         }
     }
@@ -436,6 +439,7 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
     src: Option<&[T]>,
     part: &mut [T],
     a: &mut [[[T; L]; N]; N],
+    slots: &mut [[[T; N]; N]; L],
     idx: &[T],
     check_finite: bool,
 ) -> [LaneStatus; L] {
@@ -510,16 +514,15 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
             if count == L && by_transposes::<T, L, N, AVX2>() {
                 // Transposed into one matrix per slot, then each lane's
                 // columns put back in order whole.
-                let mut lanes_out = [[[T::zero(); N]; N]; L];
                 scatter_by_transposes::<T, L, N, AVX2>(
                     a,
-                    lanes_out.as_flattened_mut().as_flattened_mut(),
+                    slots.as_flattened_mut().as_flattened_mut(),
                 );
                 for (l, m) in part.chunks_exact_mut(nn).enumerate() {
                     if status[l] == LaneStatus::Ok {
                         let order = column_order(&st.piv, l, idx);
                         for (&c, dst) in order.iter().zip(m.chunks_exact_mut(N)) {
-                            dst.copy_from_slice(&lanes_out[l][c]);
+                            dst.copy_from_slice(&slots[l][c]);
                         }
                     } else if let Some(src) = src {
                         m.copy_from_slice(&src[l * nn..(l + 1) * nn]);
