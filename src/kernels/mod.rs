@@ -916,41 +916,19 @@ mod tests {
         let input = stack4();
         let idx: Vec<f64> = (0..=4).map(index_value).collect();
         for (check_finite, from_src, lanes8) in flags3() {
-            {
-                let mut outs = Vec::new();
-                for avx2 in [false, true] {
-                    let mut part = if from_src {
-                        vec![7.0; input.len()]
-                    } else {
-                        input.clone()
-                    };
-                    let src = from_src.then_some(&input[..]);
-                    let status = if lanes8 {
-                        run_fixed::<8, 4>(src, &mut part, &idx, check_finite, avx2)
-                    } else {
-                        run_fixed::<4, 4>(src, &mut part, &idx, check_finite, avx2)
-                    };
-                    // Bit for bit, but NaN as one value: which NaN an operation on
-                    // two of them returns (its sign) depends on operand order,
-                    // which differs between the SSE2 and AVX2 code anyway.
-                    let bits: Vec<u64> = part
-                        .iter()
-                        .map(|x| if x.is_nan() { u64::MAX } else { x.to_bits() })
-                        .collect();
-                    outs.push((status, bits));
-                }
-                assert_eq!(
-                    outs[0], outs[1],
-                    "check_finite {check_finite}, src {from_src}, 8 lanes {lanes8}"
-                );
-                let s = outs[0].0;
-                assert_eq!(s[3], LaneStatus::Singular(3));
-                assert_eq!(s[6], LaneStatus::Singular(0));
-                assert_eq!(s[12], LaneStatus::Fallback);
-                assert_eq!(s[17], LaneStatus::Ok);
-                if check_finite {
-                    assert_eq!(s[9], LaneStatus::NonFinite);
-                }
+            let out = |avx2| fixed_out::<4>(&input, &idx, check_finite, from_src, lanes8, avx2);
+            let outs = [out(false), out(true)];
+            assert_eq!(
+                outs[0], outs[1],
+                "check_finite {check_finite}, src {from_src}, 8 lanes {lanes8}"
+            );
+            let s = outs[0].0;
+            assert_eq!(s[3], LaneStatus::Singular(3));
+            assert_eq!(s[6], LaneStatus::Singular(0));
+            assert_eq!(s[12], LaneStatus::Fallback);
+            assert_eq!(s[17], LaneStatus::Ok);
+            if check_finite {
+                assert_eq!(s[9], LaneStatus::NonFinite);
             }
         }
     }
@@ -979,6 +957,31 @@ mod tests {
         job.status
     }
 
+    /// `input` (a stack of `N`×`N` matrices) through the unrolled kernel
+    /// in 8 lanes or 4, its AVX2 copy or its portable one, from a `src` copy
+    /// (the part starting as 7s) or in place: the statuses and the bits.
+    fn fixed_out<const N: usize>(
+        input: &[f64],
+        idx: &[f64],
+        check_finite: bool,
+        from_src: bool,
+        lanes8: bool,
+        avx2: bool,
+    ) -> ([LaneStatus; BLOCK], Vec<u64>) {
+        let mut part = if from_src {
+            vec![7.0; input.len()]
+        } else {
+            input.to_vec()
+        };
+        let src = from_src.then_some(input);
+        let status = if lanes8 {
+            run_fixed::<8, N>(src, &mut part, idx, check_finite, avx2)
+        } else {
+            run_fixed::<4, N>(src, &mut part, idx, check_finite, avx2)
+        };
+        (status, bits(&part))
+    }
+
     /// The unrolled kernels of order 6 and 8, whose AVX2 copies move whole
     /// chunks into and out of the lanes by 4×4 transposes, against their
     /// portable copies (element by element): the same bits and statuses, in
@@ -995,20 +998,7 @@ mod tests {
             let input = stack(N);
             let idx: Vec<f64> = (0..=N).map(index_value).collect();
             for (check_finite, from_src, lanes8) in flags3() {
-                let out = |avx2: bool| {
-                    let mut part = if from_src {
-                        vec![7.0; input.len()]
-                    } else {
-                        input.clone()
-                    };
-                    let src = from_src.then_some(&input[..]);
-                    let status = if lanes8 {
-                        run_fixed::<8, N>(src, &mut part, &idx, check_finite, avx2)
-                    } else {
-                        run_fixed::<4, N>(src, &mut part, &idx, check_finite, avx2)
-                    };
-                    (status, bits(&part))
-                };
+                let out = |avx2| fixed_out::<N>(&input, &idx, check_finite, from_src, lanes8, avx2);
                 let (portable, transposed) = (out(false), out(true));
                 assert_eq!(
                     portable, transposed,
