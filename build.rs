@@ -67,7 +67,7 @@ fn main() {
 
 /// `cfg(inv_ext_avx512)` when the compiler accepts
 /// `#[target_feature(enable = "avx512f")]` (stable since Rust 1.89; the crate's
-/// `rust-version` is lower): `src/lapack/simd.rs` then compiles an AVX-512 copy
+/// `rust-version` is lower): `src/kernels/simd.rs` then compiles an AVX-512 copy
 /// of the kernels that measured faster with it, chosen at run time.
 fn avx512_cfg() {
     println!("cargo:rustc-check-cfg=cfg(inv_ext_avx512)");

@@ -40,7 +40,7 @@ use num_traits::{Float, Zero};
 
 use super::aligned::Aligned;
 use super::gauss_jordan::{fms, LaneStatus};
-use crate::lapack::simd;
+use crate::kernels::simd;
 use crate::scalar::Scalar;
 
 /// Pivot steps whose updates are applied together: a multiple of every vector
@@ -693,7 +693,7 @@ mod tests {
     }
 
     #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
-    impl<T: Scalar> crate::lapack::simd::Fused for One<'_, T> {
+    impl<T: Scalar> crate::kernels::simd::Fused for One<'_, T> {
         #[inline(always)]
         fn run<const FMA: bool>(&mut self) {
             self.out = Some(if super::super::lanes::<T>() == 8 {
@@ -715,7 +715,7 @@ mod tests {
     fn avx512_and_avx2_variants_agree_bit_for_bit() {
         #[cfg(all(target_arch = "x86_64", inv_ext_avx512))]
         {
-            use crate::lapack::simd;
+            use crate::kernels::simd;
             if !simd::avx512_usable() {
                 eprintln!(
                     "note: no AVX-512F/VL (or no FMA) on this CPU: variant comparison skipped"

@@ -15,7 +15,7 @@
 //! | above, or complex | LAPACK (`getrf` + `getri`) |
 //!
 //! Lanes: 4 for `f64`, 8 for `f32` (one 256-bit register each), compiled for AVX2
-//! when the CPU has it (see `lapack::simd`), else for the baseline instruction set;
+//! when the CPU has it (see [`simd`]), else for the baseline instruction set;
 //! 8 for `f64` of order 3, 4 and 8 on AVX2 CPUs (see below).
 //! Above [`UNROLLED_MAX`] the kernels are also compiled with FMA (`a - b c`
 //! rounded once, as OpenBLAS computes it) and run so when the CPU has it; the
@@ -157,8 +157,8 @@
 mod aligned;
 mod blocked;
 mod gauss_jordan;
+mod simd;
 
-use crate::lapack::simd::{self, Fused, Vectorised};
 use crate::scalar::Scalar;
 
 use aligned::Aligned;
@@ -168,6 +168,7 @@ use gauss_jordan::{
     column_order, column_order_into, finite_probe, index_value, invert, step, unpivot_columns,
     FixedState,
 };
+use simd::{Fused, Vectorised};
 
 /// Matrices handled per call of [`Workspace::invert_block`] (one dispatch, one
 /// failure check): a multiple of every lane count.

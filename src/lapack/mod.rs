@@ -445,7 +445,6 @@ impl_lapack!(
 
 pub(crate) mod cast;
 pub(crate) mod pages;
-pub(crate) mod simd;
 mod threads;
 pub(crate) mod vendor;
 
