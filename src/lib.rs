@@ -31,7 +31,7 @@
 //! | `layout` | shape checks, batch multi-indices, the one copy into C order |
 //! | `batch` | the loop over a stack: groups, threads, first failure |
 //! | `kernels` | the own batched kernels for small real matrices (n ≤ 64): unrolled closed forms, the lane kernel (one matrix per SIMD lane), the blocked kernel; `kernels::simd` picks AVX2 / FMA / AVX-512 at run time and holds the explicit intrinsics |
-//! | `lapack` | slice-checked LAPACK wrappers, `info` → error, the vendor's thread count |
+//! | `lapack` | slice-checked LAPACK wrappers, `info` → error, the vendor's thread count, huge-page output buffers (`pages`) |
 //! | `scalar` | the element types ([`Scalar`], [`Element`]) |
 //! | `error` | [`LinAlgError`] |
 //!
