@@ -11,7 +11,7 @@ use crate::error::LinAlgError;
 use crate::kernels::{self, LaneStatus};
 use crate::lapack::pages::{Fresh, FreshPart};
 use crate::lapack::{lapack_int, Norm, Transpose};
-use crate::layout::{all_finite, alloc_output, fresh_output, square_stack, Source, Stack};
+use crate::layout::{all_finite, fresh_output, square_stack, Source, Stack};
 use crate::options::{InvOptions, Method};
 use crate::report::InvReport;
 use crate::scalar::{Element, Scalar};
@@ -75,7 +75,9 @@ where
     let stack = square_stack(a.shape())?;
     // Every size LAPACK will see is checked before the output is allocated.
     let prepared = Prepared::new::<A::Output>(&stack, opts)?;
-    let mut out = OutBuf::<A::Output>::new(stack.count * stack.matrix_len())?;
+    // Written only by the workers, each part as it is computed (see
+    // `lapack::pages::Fresh`), at every size.
+    let mut out = fresh_output::<A::Output>(stack.count * stack.matrix_len())?;
     let mut rcond = opts.needs_rcond().then(|| vec![f64::NAN; stack.count]);
     if !stack.is_empty() {
         let source = Source::new(a.view().into_dyn());
@@ -87,7 +89,6 @@ where
             Source::Strided(_) => None,
         };
         let bands = prepared.plan.copy_bands;
-        let load = |i, slot: &mut [A::Output]| source.load_in_bands(&stack, i, slot, check, bands);
         let fill = |i, slot: &mut [MaybeUninit<A::Output>]| {
             source.load_in_bands(&stack, i, slot, check, bands)
         };
@@ -97,7 +98,7 @@ where
         invert_stack(
             &prepared,
             &stack,
-            out.output(&load, fill),
+            Output::Fresh(&mut out, fill),
             direct,
             opts,
             &failures,
@@ -233,58 +234,9 @@ struct Workspace<T> {
     lu: Vec<T>,
 }
 
-/// A new output buffer.
-enum OutBuf<T> {
-    /// Written by the workers only, part by part (see `lapack::pages::Fresh`):
-    /// below [`RECYCLED_MAX`] bytes, where `calloc` would `memset` a recycled
-    /// chunk on the calling thread.
-    Fresh(Fresh<T>),
-    /// From `calloc`, which maps it fresh (zero pages, faulted in by the
-    /// workers as they write): one pass over it, where zero-filling it block by
-    /// block first measured slower (1 000 000 4×4 f64 matrices, 35.8 → 40.9 ns
-    /// each in the same runs).
-    Zeroed(Vec<T>),
-}
-
-/// Bytes below which an output may be a recycled heap chunk: glibc's largest
-/// `mmap` threshold (32 MiB on 64-bit systems; the threshold grows up to it as
-/// mapped chunks are freed).
-const RECYCLED_MAX: usize = 32 << 20;
-
-impl<T: Scalar> OutBuf<T> {
-    fn new(len: usize) -> Result<Self, LinAlgError> {
-        if len.saturating_mul(std::mem::size_of::<T>()) < RECYCLED_MAX {
-            fresh_output(len).map(OutBuf::Fresh)
-        } else {
-            alloc_output(len).map(OutBuf::Zeroed)
-        }
-    }
-
-    /// The buffer as an [`Output`] whose slots get their matrices from `load`
-    /// (written slots) or `fill` (fresh ones).
-    fn output<'a>(&'a mut self, load: Load<'a, T>, fill: Fill<'a, T>) -> Output<'a, T> {
-        match self {
-            OutBuf::Fresh(f) => Output::Fresh(f, fill),
-            OutBuf::Zeroed(v) => {
-                // Faulted in as it is first written: huge pages make that 512
-                // times fewer faults.
-                crate::lapack::pages::advise_huge_pages(v);
-                Output::Ready(v, load)
-            }
-        }
-    }
-
-    fn finish(self) -> Vec<T> {
-        match self {
-            OutBuf::Fresh(f) => f.finish(),
-            OutBuf::Zeroed(v) => v,
-        }
-    }
-}
-
-/// `load(i, slot)`: puts matrix `i` into its slot, which already holds values
-/// (copies it there, or for in-place work leaves it), and says whether its values
-/// are finite.
+/// `load(i, slot)`: makes sure matrix `i` is in its slot, which already holds
+/// values (for in-place work it leaves them), and says whether its values are
+/// finite.
 pub(crate) type Load<'a, T> = &'a (dyn Fn(usize, &mut [T]) -> bool + Sync);
 
 /// Like [`Load`], into a slot of a fresh output that nothing has written yet.
@@ -304,7 +256,7 @@ impl<'a, T> Fill<'a, T> {
 
 /// Where the inverses go, and how each slot gets its matrix.
 pub(crate) enum Output<'a, T> {
-    /// A buffer already holding values: the matrices (in-place work) or zeros.
+    /// A buffer already holding the matrices (in-place work, `inv_into`).
     Ready(&'a mut [T], Load<'a, T>),
     /// A fresh buffer, written part by part as the matrices are loaded.
     Fresh(&'a mut Fresh<T>, Fill<'a, T>),

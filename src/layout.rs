@@ -346,23 +346,15 @@ fn copy_column_major<A: Element, W: Writable<A::Output>>(
     probe
 }
 
-/// A zeroed buffer of `len` elements for a result, or
+/// A [`Fresh`] buffer of `len` elements for a result (nothing written yet), or
 /// [`LinAlgError::OutOfMemory`] instead of aborting when the system cannot
 /// provide it (a broadcast view can describe far more than memory holds).
-pub(crate) fn alloc_output<T: Scalar>(len: usize) -> Result<Vec<T>, LinAlgError> {
-    let bytes = len.saturating_mul(std::mem::size_of::<T>());
-    // Probe with a fallible reservation (untouched pages cost nothing), then
-    // allocate zeroed memory, which the system hands out lazily.
-    let mut probe = Vec::<T>::new();
-    probe
-        .try_reserve_exact(len)
-        .map_err(|_| LinAlgError::OutOfMemory { bytes })?;
-    drop(probe);
-    Ok(vec![T::zero(); len])
-}
-
-/// A [`Fresh`] buffer of `len` elements for a result (nothing written yet), or
-/// [`LinAlgError::OutOfMemory`] as [`alloc_output`].
+///
+/// Every result buffer is one: its pages are first touched by the workers that
+/// compute its parts, never on the calling thread. `calloc` would need no
+/// write for memory it maps fresh, but an allocator that recycles memory
+/// (glibc for chunks under 32 MiB, mimalloc at every size) zeroes a recycled
+/// chunk with one `memset` on the calling thread before any worker starts.
 pub(crate) fn fresh_output<T: Scalar>(len: usize) -> Result<Fresh<T>, LinAlgError> {
     Fresh::new(len, T::zero()).map_err(|_| LinAlgError::OutOfMemory {
         bytes: len.saturating_mul(std::mem::size_of::<T>()),
@@ -445,14 +437,17 @@ mod tests {
     #[test]
     fn impossible_outputs_are_errors_not_aborts() {
         assert!(matches!(
-            alloc_output::<f64>(usize::MAX / 4),
+            fresh_output::<f64>(usize::MAX / 4),
             Err(LinAlgError::OutOfMemory { .. })
         ));
         assert!(matches!(
-            alloc_output::<f64>(1 << 52),
+            fresh_output::<f64>(1 << 52),
             Err(LinAlgError::OutOfMemory { .. })
         ));
-        assert_eq!(alloc_output::<f32>(3).unwrap(), vec![0.0; 3]);
+        // Parts dropped unwritten are zero-filled.
+        let mut small = fresh_output::<f32>(3).unwrap();
+        drop(small.parts(2));
+        assert_eq!(small.finish(), vec![0.0; 3]);
     }
 
     #[test]

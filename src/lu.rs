@@ -16,7 +16,7 @@ use crate::batch::{split_groups, FirstFailure, Plan};
 use crate::det::{batch_array, det_of, slogdet_of, Slogdet};
 use crate::error::LinAlgError;
 use crate::lapack::{LapackInt, Norm};
-use crate::layout::{alloc_output, square_stack, Source, Stack};
+use crate::layout::{fresh_output, square_stack, Source, Stack};
 use crate::report::BatchDim;
 use crate::scalar::{Element, Scalar};
 use crate::solve::{into_result, solve_factored, Rhs, SolveDim, SolveShape};
@@ -92,32 +92,37 @@ pub(crate) fn factor_stack<T: Scalar>(
 ) -> Result<Factored<T>, LinAlgError> {
     let (n, nn, count) = (stack.n, stack.matrix_len(), stack.count);
     let too_big = || LinAlgError::OutOfMemory { bytes: usize::MAX };
+    // Written only by the workers, matrix by matrix (see `lapack::pages::Fresh`).
+    let mut factors = fresh_output::<T>(count.checked_mul(nn).ok_or_else(too_big)?)?;
     let mut f = Factored {
-        factors: alloc_output(count.checked_mul(nn).ok_or_else(too_big)?)?,
+        factors: Vec::new(),
         ipiv: try_filled(count.checked_mul(n).ok_or_else(too_big)?, 0)?,
         zero_pivot: try_filled(count, None)?,
         norm1: try_filled(count, 0.0)?,
         failure: None,
     };
     if stack.is_empty() {
+        f.factors = factors.finish();
         return Ok(f);
     }
     let plan = Plan::new(count, n);
     let first = FirstFailure::new();
-    let groups: Vec<_> = split_groups(&mut f.factors, nn, plan.group_len)
+    let groups: Vec<_> = factors
+        .parts(nn * plan.group_len)
         .into_iter()
         .zip(split_groups(&mut f.ipiv, n, plan.group_len))
         .zip(split_groups(&mut f.zero_pivot, 1, plan.group_len))
         .zip(split_groups(&mut f.norm1, 1, plan.group_len))
-        .map(|((((start, lu), (_, piv)), (_, zero)), (_, norm))| (start, lu, piv, zero, norm))
+        .map(|(((lu, (start, piv)), (_, zero)), (_, norm))| (start, lu, piv, zero, norm))
         .collect();
-    plan.run(groups, |(start, lu, piv, zero, norm)| {
-        let slots = lu.chunks_exact_mut(nn).zip(piv.chunks_exact_mut(n));
-        for (k, ((slot, piv), (zero, norm))) in slots.zip(zero.iter_mut().zip(norm)).enumerate() {
+    plan.run(groups, |(start, mut lu, piv, zero, norm)| {
+        let slots = piv.chunks_exact_mut(n).zip(zero.iter_mut().zip(norm));
+        for (k, (piv, (zero, norm))) in slots.enumerate() {
             let i = start + k;
             if first.is_past(i) {
                 break;
             }
+            let slot = lu.take(nn);
             if !load(i, slot) {
                 first.record(i, LinAlgError::NonFinite { batch: Vec::new() });
                 break;
@@ -144,6 +149,7 @@ pub(crate) fn factor_stack<T: Scalar>(
             }
         }
     });
+    f.factors = factors.finish();
     f.failure = first.into_first();
     Ok(f)
 }

@@ -21,10 +21,11 @@ use ndarray::{
 };
 
 use crate::allclose::co_broadcast;
-use crate::batch::{split_groups, FirstFailure, Plan};
+use crate::batch::{FirstFailure, Plan};
 use crate::error::LinAlgError;
+use crate::lapack::pages::FreshPart;
 use crate::lapack::{lapack_int, Lapack, LapackInt, Transpose};
-use crate::layout::{alloc_output, copy_probed, square_stack, unravel, Source, Stack};
+use crate::layout::{copy_probed, fresh_output, square_stack, unravel, Source, Stack};
 use crate::lu::factor_stack;
 use crate::scalar::{Element, Scalar};
 
@@ -522,35 +523,38 @@ fn for_each_system<T: Scalar>(
 ) -> Result<Vec<T>, LinAlgError> {
     let n = shape.a.n;
     let len = shape.slot_len();
-    let mut out = alloc_output(shape.len)?;
+    // Written only by the workers, slot by slot (see `lapack::pages::Fresh`).
+    let mut out = fresh_output::<T>(shape.len)?;
     let plan = Plan::new(shape.count, n).with_rhs(n, shape.k);
     let first = FirstFailure::new();
-    plan.run(
-        split_groups(&mut out, len, plan.group_len),
-        |(start, part): (usize, &mut [T])| {
-            let mut scratch = Scratch {
-                lu: if factor_here {
-                    vec![T::zero(); n * n]
-                } else {
-                    Vec::new()
-                },
-                ipiv: vec![0; if factor_here { n } else { 0 }],
-                work: vec![T::zero(); if shape.k > 1 { len } else { 0 }],
-            };
-            for (offset, slot) in part.chunks_exact_mut(len).enumerate() {
-                let i = start + offset;
-                if first.is_past(i) {
-                    break;
-                }
-                if let Err(e) = system(i, slot, &mut scratch) {
-                    first.record(i, e);
-                    break;
-                }
+    let groups: Vec<_> = out
+        .parts((len * plan.group_len).max(1))
+        .into_iter()
+        .enumerate()
+        .map(|(g, part)| (g * plan.group_len, part))
+        .collect();
+    plan.run(groups, |(start, mut part): (usize, FreshPart<'_, T>)| {
+        let mut scratch = Scratch {
+            lu: if factor_here {
+                vec![T::zero(); n * n]
+            } else {
+                Vec::new()
+            },
+            ipiv: vec![0; if factor_here { n } else { 0 }],
+            work: vec![T::zero(); if shape.k > 1 { len } else { 0 }],
+        };
+        for i in start.. {
+            if part.len() == 0 || first.is_past(i) {
+                break;
             }
-        },
-    );
+            if let Err(e) = system(i, part.take(len), &mut scratch) {
+                first.record(i, e);
+                break;
+            }
+        }
+    });
     match first.into_first() {
-        None => Ok(out),
+        None => Ok(out.finish()),
         Some((i, e)) => Err(e.at_batch(unravel(i, &shape.batch))),
     }
 }

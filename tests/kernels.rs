@@ -698,8 +698,9 @@ fn lanes_match_single_matrices_f32() {
     lanes_match_single_matrices::<f32>(12);
 }
 
-/// An output of more than 32 MiB (allocated zeroed, not block by block) holds
-/// the same inverses as small stacks of the same matrices.
+/// An output of more than 32 MiB (which glibc maps fresh at every call, in
+/// huge pages where it can) holds the same inverses as small stacks of the
+/// same matrices.
 #[test]
 fn large_outputs_hold_the_same_inverses() {
     let mut r = rng(13);

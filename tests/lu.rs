@@ -376,3 +376,32 @@ fn lu_is_send_sync_and_clone() {
     let again = lu.clone();
     assert_eq!(again.det(), lu.det());
 }
+
+/// A batch big enough for several worker threads, each writing its share of
+/// the fresh factor buffer: every matrix's factors are those of a call on it
+/// alone, and the first failure in C order is the one reported, however the
+/// batch was split.
+#[test]
+fn parallel_batches_match_single_matrices_and_report_the_first_failure() {
+    let mut rng = ChaCha8Rng::seed_from_u64(31);
+    let mut a = well_conditioned(&mut rng, 20_000, 4);
+    let det = a.lu().unwrap().det();
+    for k in [0, 1, 9_999, 10_000, 19_999] {
+        let one = a.index_axis(Axis(0), k).lu().unwrap().det();
+        assert_eq!(det[k], one[()], "matrix {k}");
+    }
+    a[[17_000, 0, 0]] = f64::INFINITY;
+    a[[12_345, 1, 2]] = f64::NAN;
+    assert_eq!(
+        a.lu().map(|_| ()),
+        Err(LinAlgError::NonFinite {
+            batch: vec![12_345]
+        })
+    );
+    assert_eq!(
+        a.det().map(|_| ()),
+        Err(LinAlgError::NonFinite {
+            batch: vec![12_345]
+        })
+    );
+}

@@ -787,3 +787,33 @@ fn complex_layouts_use_the_plain_transpose() {
         atol = 1e-14
     );
 }
+
+/// A batch big enough for several worker threads, each writing its share of
+/// the fresh result buffer: every system's solution is that of a call on it
+/// alone, and the first failure in C order is the one reported.
+#[test]
+fn parallel_batches_match_single_systems_and_report_the_first_failure() {
+    let mut rng = ChaCha8Rng::seed_from_u64(32);
+    let mut a = well_conditioned(&mut rng, &[20_000], 4);
+    let b = random(&mut rng, &[20_000, 4, 3]);
+    let x = a.solve(&b).unwrap();
+    for k in [0, 1, 9_999, 10_000, 19_999] {
+        let one = a
+            .index_axis(Axis(0), k)
+            .solve(&b.index_axis(Axis(0), k))
+            .unwrap();
+        assert_abs_diff_eq!(x.index_axis(Axis(0), k), one, epsilon = 0.0);
+    }
+    a.index_axis_mut(Axis(0), 17_000).fill(0.0);
+    assert!(matches!(
+        a.solve(&b),
+        Err(LinAlgError::Singular { batch, pivot: 0 }) if batch == vec![17_000]
+    ));
+    a[[12_345, 1, 2]] = f64::NAN;
+    assert_eq!(
+        a.solve(&b).map(|_| ()),
+        Err(LinAlgError::NonFinite {
+            batch: vec![12_345]
+        })
+    );
+}

@@ -7,17 +7,30 @@
 //! are in `madvise` or `always` mode) cuts the faults 512-fold.
 //!
 //! [`Fresh`]: an output buffer that is allocated but not written until the
-//! workers that compute it get to each part. `vec![0; len]` would write it once
-//! more, on the calling thread: glibc's `calloc` zeroes with `memset` any chunk it
-//! recycles (outputs up to 32 MiB, after the first such free), and that one pass
-//! was 14% of the CPU samples, about a quarter of the wall time, of inverting
-//! 200 000 4×4 f64 matrices on two cores (one thread, CPU time per matrix:
-//! 43–44 → 28–30 ns without it).
+//! workers that compute it get to each part. Every result buffer of `inv`,
+//! `solve` and `lu` is one. `vec![0; len]` would write it once more, on the
+//! calling thread, wherever the allocator recycles memory: glibc's `calloc`
+//! zeroes with `memset` any chunk it recycles (outputs up to 32 MiB, after the
+//! first such free), and that one pass was 14% of the CPU samples, about a
+//! quarter of the wall time, of inverting 200 000 4×4 f64 matrices on two
+//! cores (one thread, CPU time per matrix: 43–44 → 28–30 ns without it).
 //! A part is zero-filled by its worker just before it is written, block by block,
-//! while the block is in L1, or not at all where the worker copies the input
-//! into it first ([`FreshPart::take_written`]: one write pass, not two).
-//! (Larger outputs, which `calloc` maps fresh without a `memset`, still come
-//! from it: see `inv::OutBuf`.)
+//! or not at all where the worker copies the input into it first
+//! ([`FreshPart::take_written`]: one write pass, not two).
+//!
+//! Outputs over 32 MiB, which glibc maps fresh at every call so that `calloc`
+//! needs no `memset`, came from `calloc` until 2026-12-03. Under mimalloc
+//! (`LD_PRELOAD` of Debian's `libmimalloc.so.2`, as a Rust program gets with
+//! `#[global_allocator]`), that `calloc` touched all of a 41 MB output on the
+//! calling thread in 4 KiB pages (10 256 faults, no huge page) before any
+//! worker started. Wall time per matrix on two cores, a Zen 4, 18 calls each,
+//! best / median, `calloc` → `Fresh`: 20 000 16×16 2214 / 2551 → 725 / 862
+//! ns, 5 000 32×32 8.74 / 10.6 → 3.50 / 4.16 µs, 100 000 8×8 513 / 586 →
+//! 159 / 169 ns, 1 000 000 4×4 114 / 133 → 27.3 / 37.5 ns. Under glibc
+//! the two were even (40 calls: 1 000 000 4×4 20.2 / 44.5 → 20.5 / 38.0 ns,
+//! 100 000 8×8 130 / 215 → 146 / 203 ns), and under jemalloc too within the
+//! noise (30 calls: 16×16 733 / 917 → 727 / 876 ns, 32×32 3.51 / 4.78 →
+//! 3.80 / 5.21 µs).
 //!
 //! The parts are written with ordinary stores. Non-temporal ones (each block
 //! inverted into an L1 buffer, then streamed out with `_mm_stream_si128`,
