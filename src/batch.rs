@@ -183,6 +183,12 @@ impl FirstFailure {
         self.stop_at_first
     }
 
+    /// Whether the batch stops at its first failure and one has been recorded:
+    /// the results will be discarded, however far the workers got.
+    pub fn stopped(&self) -> bool {
+        self.stop_at_first && self.index.load(Ordering::Relaxed) != usize::MAX
+    }
+
     /// Records that matrix `i` failed with `error`.
     pub fn record(&self, i: usize, error: LinAlgError) {
         self.index.fetch_min(i, Ordering::Relaxed);

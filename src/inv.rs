@@ -28,7 +28,7 @@ where
 {
     let ran = run(a, opts, FirstFailure::new())?;
     match ran.failures.into_first() {
-        None => Ok(ran.out),
+        None => Ok(ran.out.expect("only a failure abandons the output")),
         Some((i, e)) => Err(e.at_batch(ran.stack.batch_index(i))),
     }
 }
@@ -45,7 +45,8 @@ where
 {
     let ran = run(a, opts, FirstFailure::keep_all())?;
     Ok(InvReport::new(
-        ran.out,
+        ran.out
+            .expect("a batch that keeps going past failures writes its whole output"),
         &ran.stack.batch,
         ran.failures.into_all(),
         ran.rcond,
@@ -55,7 +56,9 @@ where
 /// What one run over a stack leaves: the output, the stack's shape, the failures
 /// and (when asked for) each matrix's rcond.
 struct Ran<T, D> {
-    out: Array<T, D>,
+    /// `None` when the batch stopped at a failure (the output, incomplete, was
+    /// dropped).
+    out: Option<Array<T, D>>,
     stack: Stack,
     failures: FirstFailure,
     rcond: Option<Vec<f64>>,
@@ -105,8 +108,10 @@ where
             rcond.as_deref_mut(),
         );
     }
-    let out = Array::from_shape_vec(a.raw_dim(), out.finish())
-        .expect("the output holds one element per input element");
+    let out = out.finish().map(|v| {
+        Array::from_shape_vec(a.raw_dim(), v)
+            .expect("the output holds one element per input element")
+    });
     Ok(Ran {
         out,
         stack,
@@ -269,6 +274,16 @@ enum Dest<'a, T: Copy> {
 }
 
 impl<'a, T: Copy> Dest<'a, T> {
+    /// Once the batch has stopped at a failure, the output will be dropped:
+    /// a fresh one need not be written further (see `FreshPart::abandon`).
+    fn abandon_if(&self, failures: &FirstFailure) {
+        if let Dest::Fresh(p, _) = self {
+            if failures.stopped() {
+                p.abandon();
+            }
+        }
+    }
+
     /// Elements not handed out yet.
     fn len(&self) -> usize {
         match self {
@@ -378,7 +393,11 @@ pub(crate) fn invert_stack<T: Scalar>(
     let work = |((start, mut dest), mut rcond_part): ((usize, Dest<'_, T>), Option<&mut [f64]>)| {
         if route == Route::Kernel {
             let direct = direct.map(|d| &d[start * nn..start * nn + dest.len()]);
-            return kernel_group(n, lwork, start, dest, direct, opts, failures, rcond_part);
+            kernel_group(
+                n, lwork, start, &mut dest, direct, opts, failures, rcond_part,
+            );
+            dest.abandon_if(failures);
+            return;
         }
         let mut ws = Workspace {
             ipiv: vec![0; n],
@@ -412,6 +431,7 @@ pub(crate) fn invert_stack<T: Scalar>(
                 slot.fill(T::nan());
             }
         }
+        dest.abandon_if(failures);
     };
     plan.run(groups, work);
 }
@@ -428,7 +448,7 @@ fn kernel_group<T: Scalar>(
     n: usize,
     lwork: usize,
     start: usize,
-    mut part: Dest<'_, T>,
+    part: &mut Dest<'_, T>,
     direct: Option<&[T]>,
     opts: &InvOptions,
     failures: &FirstFailure,

@@ -102,7 +102,9 @@ pub(crate) fn factor_stack<T: Scalar>(
         failure: None,
     };
     if stack.is_empty() {
-        f.factors = factors.finish();
+        f.factors = factors
+            .finish()
+            .expect("no part of the factors is abandoned");
         return Ok(f);
     }
     let plan = Plan::new(count, n);
@@ -149,7 +151,9 @@ pub(crate) fn factor_stack<T: Scalar>(
             }
         }
     });
-    f.factors = factors.finish();
+    f.factors = factors
+        .finish()
+        .expect("no part of the factors is abandoned");
     f.failure = first.into_first();
     Ok(f)
 }

@@ -552,9 +552,14 @@ fn for_each_system<T: Scalar>(
                 break;
             }
         }
+        // The solutions are discarded after a failure: the rest of the part
+        // need not be written.
+        if first.stopped() {
+            part.abandon();
+        }
     });
     match first.into_first() {
-        None => Ok(out.finish()),
+        None => Ok(out.finish().expect("only a failure abandons the output")),
         Some((i, e)) => Err(e.at_batch(unravel(i, &shape.batch))),
     }
 }

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{dominant_stack, layouts, rng, TestScalar, C32, C64};
-use inv_ext::{InvExt, LinAlgError};
+use inv_ext::{InvExt, InvOptions, LinAlgError, Method};
 use ndarray::{arr0, arr1, array, s, Array1, Array2, Array3, ArrayD, Axis, IxDyn};
 
 /// Makes matrix `batch` of `a` singular with an exactly zero pivot at step `k`,
@@ -566,6 +566,12 @@ fn first_failure_wins_in_threaded_batches() {
             assert_eq!(&a.inv().unwrap_err(), expected, "{singular:?} {nan:?}");
         }
         assert!(same_bits(&a, &before));
+        // LAPACK's route, on the same workers and output buffers.
+        let lapack = InvOptions {
+            method: Method::Getri,
+            ..InvOptions::default()
+        };
+        assert_eq!(&a.inv_with(&lapack).unwrap_err(), expected, "Getri");
         assert_eq!(&a.clone().inv_into().unwrap_err(), expected, "inv_into");
         // The same stack stored with its two batch axes swapped.
         let mut f = a.view();
@@ -575,6 +581,10 @@ fn first_failure_wins_in_threaded_batches() {
         assert!(same_bits(&f, &a));
         assert_eq!(&f.inv().unwrap_err(), expected, "permuted batch axes");
     }
+    // After the calls that stopped early, a clean stack is whole.
+    let x = base.inv().unwrap();
+    let x0 = base.index_axis(Axis(0), 3).inv().unwrap();
+    assert!(same_bits(&x.index_axis(Axis(0), 3).to_owned(), &x0));
 }
 
 /// `inv_into` inverts in place; its errors name the same matrix as `inv`'s.

@@ -42,7 +42,7 @@
 //! leave the result out of the cache that the caller reads next.
 
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Below this many bytes the advice is not worth a system call.
 const MIN_BYTES: usize = 4 << 20;
@@ -83,6 +83,8 @@ pub(crate) struct Fresh<T> {
     zero: T,
     /// Elements initialised so far, by every part (parts are disjoint).
     done: AtomicUsize,
+    /// Set by [`FreshPart::abandon`]: the buffer will be dropped unread.
+    abandoned: AtomicBool,
 }
 
 impl<T: Copy + Send> Fresh<T> {
@@ -96,6 +98,7 @@ impl<T: Copy + Send> Fresh<T> {
             len,
             zero,
             done: AtomicUsize::new(0),
+            abandoned: AtomicBool::new(false),
         })
     }
 
@@ -107,6 +110,7 @@ impl<T: Copy + Send> Fresh<T> {
             len,
             zero,
             done,
+            abandoned,
         } = self;
         let spare = &mut buf.spare_capacity_mut()[..*len];
         advise_huge_pages(spare);
@@ -117,16 +121,21 @@ impl<T: Copy + Send> Fresh<T> {
                 zero: *zero,
                 written: 0,
                 done,
+                abandoned,
             })
             .collect()
     }
 
-    /// The whole buffer, once every part has been handed out or dropped.
+    /// The whole buffer, once every part has been handed out or dropped; `None`
+    /// when a part [abandoned](FreshPart::abandon) it.
     ///
     /// # Panics
     /// If an element was never initialised (a part was leaked): the buffer is
     /// then dropped unread.
-    pub(crate) fn finish(mut self) -> Vec<T> {
+    pub(crate) fn finish(mut self) -> Option<Vec<T>> {
+        if self.abandoned.load(Ordering::Acquire) {
+            return None;
+        }
         assert_eq!(
             self.done.load(Ordering::Acquire),
             self.len,
@@ -138,7 +147,7 @@ impl<T: Copy + Send> Fresh<T> {
         // `done == len` means all `len` elements are initialised. `len` is within
         // the capacity reserved in `new`.
         unsafe { self.buf.set_len(self.len) };
-        std::mem::take(&mut self.buf)
+        Some(std::mem::take(&mut self.buf))
     }
 }
 
@@ -151,12 +160,21 @@ pub(crate) struct FreshPart<'a, T: Copy> {
     /// atomic operation per part, not per block).
     written: usize,
     done: &'a AtomicUsize,
+    abandoned: &'a AtomicBool,
 }
 
 impl<'a, T: Copy> FreshPart<'a, T> {
     /// Elements not handed out yet.
     pub(crate) fn len(&self) -> usize {
         self.rest.len()
+    }
+
+    /// Gives up the whole buffer (its owner will drop it unread): from now on
+    /// no part zero-fills what it has not handed out, and [`Fresh::finish`]
+    /// returns `None`. A batch that stops at a failure in its first matrix
+    /// then returns at once instead of first writing its whole output.
+    pub(crate) fn abandon(&self) {
+        self.abandoned.store(true, Ordering::Release);
     }
 
     /// The next `k` elements (fewer when fewer are left), zero-filled.
@@ -198,8 +216,10 @@ impl<'a, T: Copy> FreshPart<'a, T> {
 
 impl<T: Copy> Drop for FreshPart<'_, T> {
     fn drop(&mut self) {
-        let len = self.len();
-        self.take(len);
+        if !self.abandoned.load(Ordering::Acquire) {
+            let len = self.len();
+            self.take(len);
+        }
         self.done.fetch_add(self.written, Ordering::Release);
     }
 }
@@ -222,11 +242,11 @@ mod tests {
         assert!(parts[1].take(1).is_empty());
         drop(parts);
         assert_eq!(
-            f.finish(),
+            f.finish().unwrap(),
             [1.0, 1.0, 1.0, 0.0, 2.0, 2.0, 2.0, 2.0, 0.0, 0.0]
         );
         let empty = Fresh::new(0, 0u8).unwrap();
-        assert!(empty.finish().is_empty());
+        assert!(empty.finish().unwrap().is_empty());
         assert!(Fresh::<f64>::new(usize::MAX / 4, 0.0).is_err());
     }
 
@@ -248,7 +268,21 @@ mod tests {
             unsafe { parts[1].take_written(9, |s| s.iter_mut().for_each(|x| _ = x.write(5.0))) };
         assert_eq!(b, [5.0; 3]);
         drop(parts);
-        assert_eq!(f.finish(), [0.0, 1.0, 2.0, -1.0, 5.0, 5.0, 5.0]);
+        assert_eq!(f.finish().unwrap(), [0.0, 1.0, 2.0, -1.0, 5.0, 5.0, 5.0]);
+    }
+
+    #[test]
+    fn an_abandoned_buffer_is_never_finished() {
+        let mut f = Fresh::new(12, 0.0f64).unwrap();
+        let mut parts = f.parts(4);
+        parts[0].take(4).fill(1.0);
+        // The first part was written whole; the second gives up after one
+        // element, and the third (and the rest of the second) are not filled.
+        drop(parts.remove(0));
+        parts[0].take(1).fill(2.0);
+        parts[0].abandon();
+        drop(parts);
+        assert_eq!(f.finish(), None);
     }
 
     #[test]
