@@ -27,10 +27,12 @@
 //! best / median, `calloc` → `Fresh`: 20 000 16×16 2214 / 2551 → 725 / 862
 //! ns, 5 000 32×32 8.74 / 10.6 → 3.50 / 4.16 µs, 100 000 8×8 513 / 586 →
 //! 159 / 169 ns, 1 000 000 4×4 114 / 133 → 27.3 / 37.5 ns. Under glibc
-//! the two were even (40 calls: 1 000 000 4×4 20.2 / 44.5 → 20.5 / 38.0 ns,
-//! 100 000 8×8 130 / 215 → 146 / 203 ns), and under jemalloc too within the
-//! noise (30 calls: 16×16 733 / 917 → 727 / 876 ns, 32×32 3.51 / 4.78 →
-//! 3.80 / 5.21 µs).
+//! (the same faults either way: 23 huge-page faults per 8×8 call) the
+//! difference was within the machine's swings: 40 calls, 1 000 000 4×4
+//! 20.2 / 44.5 → 20.5 / 38.0 ns and 100 000 8×8 130 / 215 → 146 / 203 ns;
+//! 40 more, 25.3 / 50.5 → 20.2 / 58.0 and 133 / 196 → 157 / 247; then six
+//! of 8×8, 285–358 → 192–286 ns. Under jemalloc too (30 calls: 16×16 733 /
+//! 917 → 727 / 876 ns, 32×32 3.51 / 4.78 → 3.80 / 5.21 µs).
 //!
 //! The parts are written with ordinary stores. Non-temporal ones (each block
 //! inverted into an L1 buffer, then streamed out with `_mm_stream_si128`,
