@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
 use crate::error::LinAlgError;
+use crate::lapack::pages::{Fresh, FreshPart};
 use crate::lapack::{vendor_may_thread, PinnedVendor};
 use crate::options::Threads;
 
@@ -232,6 +233,20 @@ where
     } else {
         groups.into_iter().for_each(work);
     }
+}
+
+/// [`split_groups`] for a buffer nothing has written yet: its parts, each
+/// tagged with the flat index of its first chunk.
+pub(crate) fn split_fresh<T: Copy + Send>(
+    buf: &mut Fresh<T>,
+    chunk: usize,
+    group_len: usize,
+) -> Vec<(usize, FreshPart<'_, T>)> {
+    buf.parts(chunk * group_len)
+        .into_iter()
+        .enumerate()
+        .map(|(g, part)| (g * group_len, part))
+        .collect()
 }
 
 /// Splits `buf` into consecutive groups of `group_len` chunks of `chunk` elements,

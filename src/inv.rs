@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 use ndarray::{Array, ArrayBase, Data, Dimension};
 
 use crate::backend::{loaded_vendor, preferred_route};
-use crate::batch::{split_groups, FirstFailure, Plan};
+use crate::batch::{split_fresh, split_groups, FirstFailure, Plan};
 use crate::error::LinAlgError;
 use crate::kernels::{self, LaneStatus};
 use crate::lapack::pages::{Fresh, FreshPart};
@@ -375,11 +375,9 @@ pub(crate) fn invert_stack<T: Scalar>(
             .collect(),
         // A large fresh output is faulted in as it is first written: `parts`
         // advises huge pages, 512 times fewer faults.
-        Output::Fresh(fresh, fill) => fresh
-            .parts(nn * plan.group_len)
+        Output::Fresh(fresh, fill) => split_fresh(fresh, nn, plan.group_len)
             .into_iter()
-            .enumerate()
-            .map(|(g, part)| (g * plan.group_len, Dest::Fresh(part, fill)))
+            .map(|(start, part)| (start, Dest::Fresh(part, fill)))
             .collect(),
     };
     let groups: Vec<_> = dests
@@ -390,50 +388,68 @@ pub(crate) fn invert_stack<T: Scalar>(
                 .chain(std::iter::repeat_with(|| None)),
         )
         .collect();
-    let work = |((start, mut dest), mut rcond_part): ((usize, Dest<'_, T>), Option<&mut [f64]>)| {
+    let work = |((start, mut dest), rcond_part): ((usize, Dest<'_, T>), Option<&mut [f64]>)| {
         if route == Route::Kernel {
             let direct = direct.map(|d| &d[start * nn..start * nn + dest.len()]);
             kernel_group(
                 n, lwork, start, &mut dest, direct, opts, failures, rcond_part,
             );
-            dest.abandon_if(failures);
-            return;
-        }
-        let mut ws = Workspace {
-            ipiv: vec![0; n],
-            work: Box::new_uninit_slice(lwork),
-            lu: if route == Route::Getrs {
-                vec![T::zero(); nn]
-            } else {
-                Vec::new()
-            },
-        };
-        for k in 0..dest.len() / nn {
-            let i = start + k;
-            if failures.is_past(i) {
-                break;
-            }
-            let mut finite = [true];
-            let slot = dest.take_loaded(nn, nn, i, &mut finite);
-            let (result, rc) = if finite[0] {
-                invert_one(n, slot, &mut ws, route, opts)
-            } else {
-                (Err(LinAlgError::NonFinite { batch: Vec::new() }), f64::NAN)
-            };
-            if let Some(r) = rcond_part.as_deref_mut() {
-                r[k] = rc;
-            }
-            if let Err(e) = result {
-                failures.record(i, e);
-                if failures.stops() {
-                    break;
-                }
-                slot.fill(T::nan());
-            }
+        } else {
+            lapack_group(
+                n, lwork, route, start, &mut dest, opts, failures, rcond_part,
+            );
         }
         dest.abandon_if(failures);
     };
     plan.run(groups, work);
+}
+
+/// A LAPACK route over one group (`part`, its first matrix numbered `start`):
+/// one matrix after another, each loaded into its slot and inverted there.
+#[allow(clippy::too_many_arguments)]
+fn lapack_group<T: Scalar>(
+    n: usize,
+    lwork: usize,
+    route: Route,
+    start: usize,
+    part: &mut Dest<'_, T>,
+    opts: &InvOptions,
+    failures: &FirstFailure,
+    mut rcond: Option<&mut [f64]>,
+) {
+    let nn = n * n;
+    let mut ws = Workspace {
+        ipiv: vec![0; n],
+        work: Box::new_uninit_slice(lwork),
+        lu: if route == Route::Getrs {
+            vec![T::zero(); nn]
+        } else {
+            Vec::new()
+        },
+    };
+    for k in 0..part.len() / nn {
+        let i = start + k;
+        if failures.is_past(i) {
+            break;
+        }
+        let mut finite = [true];
+        let slot = part.take_loaded(nn, nn, i, &mut finite);
+        let (result, rc) = if finite[0] {
+            invert_one(n, slot, &mut ws, route, opts)
+        } else {
+            (Err(LinAlgError::NonFinite { batch: Vec::new() }), f64::NAN)
+        };
+        if let Some(r) = rcond.as_deref_mut() {
+            r[k] = rc;
+        }
+        if let Err(e) = result {
+            failures.record(i, e);
+            if failures.stops() {
+                break;
+            }
+            slot.fill(T::nan());
+        }
+    }
 }
 
 /// The kernel route over one group (`part`, its first matrix numbered `start`):

@@ -12,7 +12,7 @@
 
 use ndarray::{Array, ArrayBase, Data, Dimension, IxDyn};
 
-use crate::batch::{split_groups, FirstFailure, Plan};
+use crate::batch::{split_fresh, split_groups, FirstFailure, Plan};
 use crate::det::{batch_array, det_of, slogdet_of, Slogdet};
 use crate::error::LinAlgError;
 use crate::lapack::{LapackInt, Norm};
@@ -73,8 +73,8 @@ pub(crate) struct Factored<T> {
     pub failure: Option<(usize, LinAlgError)>,
 }
 
-/// Factors every matrix of `stack`: `load(i, slot)` fills slot `i` in C order and
-/// says whether its values are finite.
+/// Factors every matrix of `stack`, each copied from `source` once, into its
+/// slot of a fresh buffer, with the finite check fused into the copy.
 ///
 /// A non-finite matrix is always a failure; a singular one is a failure only when
 /// `singular_fails` (else its zero pivot is recorded and the batch goes on). The
@@ -84,9 +84,9 @@ pub(crate) struct Factored<T> {
 ///
 /// # Errors
 /// [`LinAlgError::OutOfMemory`] when the factors do not fit in memory.
-pub(crate) fn factor_stack<T: Scalar>(
+pub(crate) fn factor_stack<A: Element<Output = T>, T: Scalar>(
     stack: &Stack,
-    load: &(dyn Fn(usize, &mut [T]) -> bool + Sync),
+    source: &Source<A>,
     singular_fails: bool,
     with_norm: bool,
 ) -> Result<Factored<T>, LinAlgError> {
@@ -102,20 +102,16 @@ pub(crate) fn factor_stack<T: Scalar>(
         failure: None,
     };
     if stack.is_empty() {
-        f.factors = factors
-            .finish()
-            .expect("no part of the factors is abandoned");
         return Ok(f);
     }
     let plan = Plan::new(count, n);
     let first = FirstFailure::new();
-    let groups: Vec<_> = factors
-        .parts(nn * plan.group_len)
+    let groups: Vec<_> = split_fresh(&mut factors, nn, plan.group_len)
         .into_iter()
         .zip(split_groups(&mut f.ipiv, n, plan.group_len))
         .zip(split_groups(&mut f.zero_pivot, 1, plan.group_len))
         .zip(split_groups(&mut f.norm1, 1, plan.group_len))
-        .map(|(((lu, (start, piv)), (_, zero)), (_, norm))| (start, lu, piv, zero, norm))
+        .map(|((((start, lu), (_, piv)), (_, zero)), (_, norm))| (start, lu, piv, zero, norm))
         .collect();
     plan.run(groups, |(start, mut lu, piv, zero, norm)| {
         let slots = piv.chunks_exact_mut(n).zip(zero.iter_mut().zip(norm));
@@ -124,8 +120,11 @@ pub(crate) fn factor_stack<T: Scalar>(
             if first.is_past(i) {
                 break;
             }
-            let slot = lu.take(nn);
-            if !load(i, slot) {
+            let mut finite = true;
+            // SAFETY: `Source::load` writes every element of its slot, whatever
+            // it returns (it checks the slot's length first).
+            let slot = unsafe { lu.take_written(nn, |s| finite = source.load(stack, i, s, true)) };
+            if !finite {
                 first.record(i, LinAlgError::NonFinite { batch: Vec::new() });
                 break;
             }
@@ -179,12 +178,7 @@ impl<T: Scalar, D: Dimension> Lu<T, D> {
     {
         let stack = square_stack(a.shape())?;
         let source = Source::new(a.view().into_dyn());
-        let f = factor_stack(
-            &stack,
-            &|i, slot: &mut [T]| source.load(&stack, i, slot, true),
-            false,
-            true,
-        )?;
+        let f = factor_stack(&stack, &source, false, true)?;
         if let Some((i, e)) = f.failure {
             return Err(e.at_batch(stack.batch_index(i)));
         }

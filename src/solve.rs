@@ -21,7 +21,7 @@ use ndarray::{
 };
 
 use crate::allclose::co_broadcast;
-use crate::batch::{FirstFailure, Plan};
+use crate::batch::{split_fresh, FirstFailure, Plan};
 use crate::error::LinAlgError;
 use crate::lapack::pages::FreshPart;
 use crate::lapack::{lapack_int, Lapack, LapackInt, Transpose};
@@ -371,12 +371,7 @@ where
     let out = if shape.is_empty() {
         if shape.needs_a_check() {
             // As NumPy: no columns to solve for, but a bad `a` is still an error.
-            let factored = factor_stack(
-                &shape.a,
-                &|i, slot: &mut [A::Output]| source.load(&shape.a, i, slot, true),
-                true,
-                false,
-            )?;
+            let factored = factor_stack(&shape.a, &source, true, false)?;
             if let Some((j, e)) = factored.failure {
                 return Err(e.at_batch(shape.first_system_using(j)));
             }
@@ -391,12 +386,7 @@ where
             // matrix that fails, factors may be missing, but every system using
             // such a matrix comes after the first system that uses the failing
             // one (broadcasting keeps C order), so that failure is the one reported.
-            let factored = factor_stack(
-                &shape.a,
-                &|i, slot: &mut [A::Output]| source.load(&shape.a, i, slot, true),
-                true,
-                false,
-            )?;
+            let factored = factor_stack(&shape.a, &source, true, false)?;
             let failed = |j: usize| match &factored.failure {
                 Some((first, e)) if j >= *first => Some(e.clone()),
                 _ => None,
@@ -527,12 +517,7 @@ fn for_each_system<T: Scalar>(
     let mut out = fresh_output::<T>(shape.len)?;
     let plan = Plan::new(shape.count, n).with_rhs(n, shape.k);
     let first = FirstFailure::new();
-    let groups: Vec<_> = out
-        .parts((len * plan.group_len).max(1))
-        .into_iter()
-        .enumerate()
-        .map(|(g, part)| (g * plan.group_len, part))
-        .collect();
+    let groups = split_fresh(&mut out, len, plan.group_len);
     plan.run(groups, |(start, mut part): (usize, FreshPart<'_, T>)| {
         let mut scratch = Scratch {
             lu: if factor_here {
