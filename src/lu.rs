@@ -63,8 +63,20 @@ pub struct Lu<T, D> {
     norm1: Vec<f64>,
 }
 
+/// What [`factor_stack`]'s caller does with the factors once a matrix fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnFailure {
+    /// Drops them (it reports the error): the workers stop writing them, and
+    /// `Factored::factors` is left empty.
+    Discard,
+    /// Reads the factors of the matrices before the failure (a broadcast
+    /// `solve`, whose first failing system may use an earlier matrix).
+    KeepEarlier,
+}
+
 /// The factors of a stack, matrix after matrix.
 pub(crate) struct Factored<T> {
+    /// Empty after a failure with [`OnFailure::Discard`].
     pub factors: Vec<T>,
     pub ipiv: Vec<LapackInt>,
     pub zero_pivot: Vec<Option<usize>>,
@@ -79,8 +91,9 @@ pub(crate) struct Factored<T> {
 /// A non-finite matrix is always a failure; a singular one is a failure only when
 /// `singular_fails` (else its zero pivot is recorded and the batch goes on). The
 /// first failure in C order is returned (flat index, error without batch index);
-/// matrices after it may be left unfactored. With `with_norm`, the 1-norm of each
-/// matrix is taken before it is factored.
+/// matrices after it may be left unfactored, and with [`OnFailure::Discard`]
+/// no factors are returned at all. With `with_norm`, the 1-norm of each matrix
+/// is taken before it is factored.
 ///
 /// # Errors
 /// [`LinAlgError::OutOfMemory`] when the factors do not fit in memory.
@@ -89,6 +102,7 @@ pub(crate) fn factor_stack<A: Element<Output = T>, T: Scalar>(
     source: &Source<A>,
     singular_fails: bool,
     with_norm: bool,
+    on_failure: OnFailure,
 ) -> Result<Factored<T>, LinAlgError> {
     let (n, nn, count) = (stack.n, stack.matrix_len(), stack.count);
     let too_big = || LinAlgError::OutOfMemory { bytes: usize::MAX };
@@ -149,11 +163,18 @@ pub(crate) fn factor_stack<A: Element<Output = T>, T: Scalar>(
                 }
             }
         }
+        // Unread after a failure: the rest of the part need not be written (a
+        // NaN in the first of a million matrices then costs no pass over the
+        // whole buffer).
+        if on_failure == OnFailure::Discard && first.stopped() {
+            lu.abandon();
+        }
     });
-    f.factors = factors
-        .finish()
-        .expect("no part of the factors is abandoned");
     f.failure = first.into_first();
+    match factors.finish() {
+        Some(factors) => f.factors = factors,
+        None => debug_assert!(f.failure.is_some(), "only a failure abandons the factors"),
+    }
     Ok(f)
 }
 
@@ -178,7 +199,7 @@ impl<T: Scalar, D: Dimension> Lu<T, D> {
     {
         let stack = square_stack(a.shape())?;
         let source = Source::new(a.view().into_dyn());
-        let f = factor_stack(&stack, &source, false, true)?;
+        let f = factor_stack(&stack, &source, false, true, OnFailure::Discard)?;
         if let Some((i, e)) = f.failure {
             return Err(e.at_batch(stack.batch_index(i)));
         }
@@ -486,5 +507,70 @@ impl<T: Scalar, D: Dimension> Lu<T, D> {
             zero_pivot: self.zero_pivot,
             norm1: self.norm1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lapack::Lapack;
+    use ndarray::Array3;
+
+    /// A stack of `count` well-conditioned 3×3 matrices with NaN in matrix `bad`.
+    fn stack_with_nan(count: usize, bad: usize) -> Array3<f64> {
+        let mut a = Array3::from_shape_fn((count, 3, 3), |(m, r, c)| {
+            if r == c {
+                4.0 + m as f64
+            } else {
+                1.0 / (1.0 + (r + 2 * c) as f64)
+            }
+        });
+        a[[bad, 1, 2]] = f64::NAN;
+        a
+    }
+
+    fn factor(a: &Array3<f64>, on_failure: OnFailure) -> Factored<f64> {
+        let stack = square_stack(a.shape()).unwrap();
+        let source = Source::new(a.view().into_dyn());
+        factor_stack(&stack, &source, true, false, on_failure).unwrap()
+    }
+
+    #[test]
+    fn discarded_factors_are_not_returned_after_a_failure() {
+        // Enough matrices for several workers, the failure in the first.
+        let a = stack_with_nan(20_000, 0);
+        let f = factor(&a, OnFailure::Discard);
+        assert!(matches!(
+            f.failure,
+            Some((0, LinAlgError::NonFinite { .. }))
+        ));
+        assert!(f.factors.is_empty());
+    }
+
+    #[test]
+    fn kept_factors_before_a_failure_are_getrf_s() {
+        let bad = 15_000;
+        let a = stack_with_nan(20_000, bad);
+        let f = factor(&a, OnFailure::KeepEarlier);
+        assert!(matches!(f.failure, Some((i, LinAlgError::NonFinite { .. })) if i == bad));
+        assert_eq!(f.factors.len(), a.len());
+        for i in [0, 1, 9_999, 10_000, bad - 1] {
+            let mut lu = a
+                .index_axis(ndarray::Axis(0), i)
+                .iter()
+                .copied()
+                .collect::<Vec<_>>();
+            let mut piv = vec![0; 3];
+            f64::getrf(3, &mut lu, &mut piv).unwrap();
+            assert_eq!(&f.factors[i * 9..(i + 1) * 9], &lu[..], "matrix {i}");
+            assert_eq!(&f.ipiv[i * 3..(i + 1) * 3], &piv[..], "pivots of {i}");
+        }
+        // Without a failure both modes return every factor.
+        let clean = Array3::from_shape_fn((64, 3, 3), |(m, r, c)| {
+            (m + 3 * r + c % 2) as f64 + if r == c { 9.0 } else { 0.0 }
+        });
+        let f = factor(&clean, OnFailure::Discard);
+        assert!(f.failure.is_none());
+        assert_eq!(f.factors.len(), clean.len());
     }
 }

@@ -26,7 +26,7 @@ use crate::error::LinAlgError;
 use crate::lapack::pages::FreshPart;
 use crate::lapack::{lapack_int, Lapack, LapackInt, Transpose};
 use crate::layout::{copy_probed, fresh_output, square_stack, unravel, Source, Stack};
-use crate::lu::factor_stack;
+use crate::lu::{factor_stack, OnFailure};
 use crate::scalar::{Element, Scalar};
 
 mod sealed {
@@ -371,7 +371,7 @@ where
     let out = if shape.is_empty() {
         if shape.needs_a_check() {
             // As NumPy: no columns to solve for, but a bad `a` is still an error.
-            let factored = factor_stack(&shape.a, &source, true, false)?;
+            let factored = factor_stack(&shape.a, &source, true, false, OnFailure::Discard)?;
             if let Some((j, e)) = factored.failure {
                 return Err(e.at_batch(shape.first_system_using(j)));
             }
@@ -386,7 +386,7 @@ where
             // matrix that fails, factors may be missing, but every system using
             // such a matrix comes after the first system that uses the failing
             // one (broadcasting keeps C order), so that failure is the one reported.
-            let factored = factor_stack(&shape.a, &source, true, false)?;
+            let factored = factor_stack(&shape.a, &source, true, false, OnFailure::KeepEarlier)?;
             let failed = |j: usize| match &factored.failure {
                 Some((first, e)) if j >= *first => Some(e.clone()),
                 _ => None,
