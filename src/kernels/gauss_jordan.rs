@@ -378,14 +378,6 @@ pub(crate) fn step<T: Scalar, const N: usize, const L: usize>(
         best = select_gt(v, best, v, best);
     }
     st.piv[k] = p;
-    if k + 1 < N && !all_eq(p, idx[k]) {
-        for col in a.iter_mut() {
-            let (head, tail) = col.split_at_mut(k + 1);
-            for (r, y) in tail.iter_mut().enumerate() {
-                swap_where(p, splat(idx[k + 1 + r]), &mut head[k], y);
-            }
-        }
-    }
     st.first_zero = select_eq(
         best,
         zero,
@@ -398,24 +390,83 @@ pub(crate) fn step<T: Scalar, const N: usize, const L: usize>(
         select_eq(best, zero, st.smallest, best),
         st.smallest,
     );
-    let rp = recip(a[k][k]);
+    if k + 1 < N && !all_eq(p, idx[k]) {
+        eliminate::<T, N, L, true>(a, k, p, idx);
+    } else {
+        eliminate::<T, N, L, false>(a, k, p, idx);
+    }
+}
+
+/// Rows `k` and `p` of `col` interchanged, lane by lane (`p >= k`).
+#[inline(always)]
+fn interchange<T: Scalar, const N: usize, const L: usize>(
+    col: &mut [[T; L]; N],
+    k: usize,
+    p: [T; L],
+    idx: &[T],
+) {
+    let (head, tail) = col.split_at_mut(k + 1);
+    for (r, y) in tail.iter_mut().enumerate() {
+        swap_where(p, splat(idx[k + 1 + r]), &mut head[k], y);
+    }
+}
+
+/// The elimination of [`step`] `k`, each column loaded once: with `SWAP`, its
+/// rows `k` and `p` are first interchanged in registers. Every value stored
+/// is then an arithmetic result. (Interchanged in place beforehand, the
+/// compiler stored each blend whose other operand was the value already in
+/// memory as a masked store, `vmaskmovpd`, which AMD CPUs run slowly and
+/// cannot forward to the loads that follow.)
+#[inline(always)]
+fn eliminate<T: Scalar, const N: usize, const L: usize, const SWAP: bool>(
+    a: &mut [[[T; L]; N]; N],
+    k: usize,
+    p: [T; L],
+    idx: &[T],
+) {
     let mut m = [splat(T::zero()); N];
-    for i in 0..N {
-        if i != k {
-            m[i] = mul(a[k][i], rp);
+    let rp;
+    if SWAP {
+        let mut ck = a[k];
+        interchange(&mut ck, k, p, idx);
+        rp = recip(ck[k]);
+        for i in 0..N {
+            if i != k {
+                m[i] = mul(ck[i], rp);
+            }
+        }
+    } else {
+        rp = recip(a[k][k]);
+        for i in 0..N {
+            if i != k {
+                m[i] = mul(a[k][i], rp);
+            }
         }
     }
     for (c, col) in a.iter_mut().enumerate() {
         if c == k {
             continue;
         }
-        let pk = col[k];
-        for (i, (x, &mi)) in col.iter_mut().zip(m.iter()).enumerate() {
-            if i != k {
-                *x = fms_lanes::<T, L, false>(*x, mi, pk);
+        if SWAP {
+            let mut x = *col;
+            interchange(&mut x, k, p, idx);
+            let pk = x[k];
+            for i in 0..N {
+                col[i] = if i == k {
+                    mul(pk, rp)
+                } else {
+                    fms_lanes::<T, L, false>(x[i], m[i], pk)
+                };
             }
+        } else {
+            let pk = col[k];
+            for (i, (x, &mi)) in col.iter_mut().zip(m.iter()).enumerate() {
+                if i != k {
+                    *x = fms_lanes::<T, L, false>(*x, mi, pk);
+                }
+            }
+            col[k] = mul(pk, rp);
         }
-        col[k] = mul(pk, rp);
     }
     for i in 0..N {
         a[k][i] = if i == k { rp } else { neg(m[i]) };

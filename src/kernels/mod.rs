@@ -150,6 +150,27 @@
 //! 4×4 `f32` 12 → 19 ns, re-measured 12.2 → 17.0 ns; 3×3 `f32` 8.9 → 14.7 ns),
 //! as did the lane kernel (n = 16: 850 → 1240 ns): none uses it.
 //!
+//! Row interchanges in the unrolled kernels are applied in registers as each
+//! column is loaded for the elimination (`gauss_jordan::step`), not in place
+//! beforehand: in place, the compiler turned each blend whose other operand
+//! was the value already in memory into a masked store (`vmaskmovpd`), slow on
+//! AMD CPUs and not forwarded to the loads that follow. The benchmarks'
+//! stacks are diagonally dominant and never interchange rows; general
+//! matrices (`KPIV=1 ... kernel_ns`, entries uniform in [-1, 1)) do at most
+//! steps. On a 2-core Zen 4, three interleaved rounds with them: `f64` 4×4
+//! 36.3–36.6 → 28.0–32.1 ns, 6×6 77.1–78.3 → 48.3–49.8, 8×8 234–250 →
+//! 154–182, `f32` 8×8 230–242 → 134–156; the whole `inv` on one thread (CPU
+//! time, 20 000 matrices, four rounds, `PIVOTING=1 CPU=1 tiny_parts`): 4×4
+//! 65–83 → 50–59 ns, 8×8 465–585 → 368–443, `f32` 8×8 361–459 → 272–331.
+//! Without interchanges the kernel keeps the old code path (a branch per
+//! step; 6 rounds: 4×4 12.7–12.8 → 13.1–13.4 ns, 8×8 79.0–79.4 → 83.8–86.8,
+//! the whole `inv` within the noise). Interchanging unconditionally, blends
+//! and all, cost the diagonally dominant 8×8 79 → 143 ns. For n <= 4 the
+//! final column interchanges (`unpivot_columns`) stay blends in place: picking
+//! each column by a chain of blends into a new block was slower, and so was
+//! copying each lane's columns in their order (the whole `inv`, general 2×2:
+//! 9–15 → 20–25 ns).
+//!
 //! Semantics are LAPACK's: the same pivots (first largest modulus, reciprocal
 //! multipliers), an exactly zero pivot is `Singular` at the same step, and a
 //! pivot too small for a reciprocal sends that matrix to LAPACK.
@@ -1126,19 +1147,31 @@ mod bench {
     fn kernel_ns() {
         fn one<T: Scalar>(n: usize, name: &str) {
             let nn = n * n;
+            // With `KPIV=1`, entries in [-1, 1) with no dominant diagonal, so
+            // that most steps interchange rows; else diagonally dominant (no
+            // interchange), like the benchmarks' stacks.
+            let pivoting = std::env::var_os("KPIV").is_some();
+            let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(7);
             let src: Vec<T> = (0..BLOCK * nn)
                 .map(|e| {
                     let (i, j) = ((e % nn) / n, e % n);
-                    let x = ((e * 7919) % 1000) as f64 / 500.0 - 1.0;
-                    T::from_real(
-                        <T::Real as num_traits::NumCast>::from(
-                            x + if i == j { n as f64 } else { 0.0 },
-                        )
-                        .unwrap(),
-                    )
+                    let x = if pivoting {
+                        rand::Rng::gen_range(&mut rng, -1.0..1.0)
+                    } else {
+                        ((e * 7919) % 1000) as f64 / 500.0 - 1.0
+                    };
+                    let diagonal = if i == j && !pivoting { n as f64 } else { 0.0 };
+                    T::from_real(<T::Real as num_traits::NumCast>::from(x + diagonal).unwrap())
                 })
                 .collect();
             let mut out = src.clone();
+            let mut ws0 = Workspace::<T>::new(n, true);
+            let status = ws0.invert_block(Some(&src), &mut out);
+            let ok = status[..BLOCK]
+                .iter()
+                .filter(|&&s| s == LaneStatus::Ok)
+                .count();
+            assert_eq!(ok, BLOCK, "every matrix of the timed block inverts");
             let mut ws = if std::env::var_os("ONE_AT_A_TIME").is_some() {
                 Workspace::<T>::with_lanes(n, true, 1)
             } else {
