@@ -7,12 +7,18 @@
 //! `python3` with NumPy is available, NumPy's `np.linalg.inv` timed right after by
 //! `scripts/numpy_small.py` — so every ratio comes from one run.
 //!
-//! Run with `cargo run --release --example small_batch [-- --f32] [-- --no-numpy]`.
-//! Each figure is the best of 5 timed runs after one warm-up.
+//! Run with `cargo run --release --example small_batch [-- --f32] [-- --no-numpy]
+//! [-- --pivoting]`. Each figure is the best of 5 timed runs after one warm-up.
+//!
+//! The stacks are uniform in [-1, 1) plus n on the diagonal (issue 6's
+//! benchmark): diagonally dominant, so partial pivoting never interchanges
+//! rows. With `--pivoting` they are uniform in [-1, 1) only, general matrices
+//! for which it interchanges rows at most steps (both sides again get the same
+//! kind of stack).
 
 mod common;
 
-use common::stack;
+use common::{general_stack, stack};
 use std::hint::black_box;
 use std::process::Command;
 
@@ -41,11 +47,13 @@ fn best_ns(batch: usize, f: impl FnMut()) -> f64 {
 }
 
 /// NumPy's ns per matrix by shape, from `scripts/numpy_small.py`.
-fn numpy(dtype: &str) -> Vec<Option<f64>> {
+fn numpy(dtype: &str, pivoting: bool) -> Vec<Option<f64>> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/numpy_small.py");
-    let out = Command::new("python3")
-        .args([script, "--dtype", dtype])
-        .output();
+    let mut args = vec![script, "--dtype", dtype];
+    if pivoting {
+        args.push("--pivoting");
+    }
+    let out = Command::new("python3").args(args).output();
     let Ok(out) = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()) else {
         return vec![None; SHAPES.len()];
     };
@@ -125,18 +133,28 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let f32_mode = args.iter().any(|a| a == "--f32");
     let with_numpy = !args.iter().any(|a| a == "--no-numpy");
+    let pivoting = args.iter().any(|a| a == "--pivoting");
     let lapack = InvOptions {
         method: Method::Getri,
         ..InvOptions::default()
     };
     println!(
-        "inv_ext small batches, {}, ns per matrix, best of {REPEAT}, {} rayon threads",
+        "inv_ext small batches, {}, {}, ns per matrix, best of {REPEAT}, {} rayon threads",
         if f32_mode { "f32" } else { "f64" },
+        if pivoting {
+            "general matrices (rows interchanged)"
+        } else {
+            "diagonally dominant (no interchange)"
+        },
         rayon::current_num_threads()
     );
     let mut rows = Vec::new();
     for &(batch, n) in &SHAPES {
-        let a = stack(batch, n);
+        let a = if pivoting {
+            general_stack(batch, n)
+        } else {
+            stack(batch, n)
+        };
         let (auto, raw, getri) = if f32_mode {
             let a = a.mapv(|x| x as f32);
             (
@@ -187,7 +205,7 @@ fn main() {
         rows.push((batch, n, auto, raw, getri, nalgebra));
     }
     let np = if with_numpy {
-        numpy(if f32_mode { "float32" } else { "float64" })
+        numpy(if f32_mode { "float32" } else { "float64" }, pivoting)
     } else {
         vec![None; SHAPES.len()]
     };

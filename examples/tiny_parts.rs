@@ -23,6 +23,8 @@
 //! - `ONLY_INV=1`: `inv` alone for about 3 s per shape, for a profiler
 //!   (`perf record`).
 //! - `REPS=k`: best of `k` runs instead of 7.
+//! - `PIVOTING=1`: general matrices (uniform in [-1, 1), rows interchanged at
+//!   most steps) instead of diagonally dominant ones.
 //! - `FAULTS=1`: `inv` alone, `REPS` runs, one line each: wall time, the
 //!   process's user and system CPU time (all threads), and the page faults the
 //!   run took (2 MiB huge pages, and the rest), all per matrix except the faults.
@@ -31,7 +33,7 @@
 
 mod common;
 
-use common::stack;
+use common::{general_stack, stack};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -156,7 +158,11 @@ fn main() {
         );
     }
     for (batch, n) in shapes {
-        let a = stack(batch, n);
+        let a = if std::env::var_os("PIVOTING").is_some() {
+            general_stack(batch, n)
+        } else {
+            stack(batch, n)
+        };
         let len = a.len();
         if std::env::var_os("ONLY_INV").is_some() {
             // For profilers: `inv` alone, for about three seconds.

@@ -4,9 +4,10 @@
 Prints one line per shape: `shape ns/matrix` (best of --repeat runs), so the
 numbers can be put next to `cargo run --release --example small_batch` from the
 same session. Inputs are built like the Rust side: uniform in [-1, 1) plus n on
-the diagonal (well conditioned), C order.
+the diagonal (well conditioned, no row interchange), C order; with --pivoting
+uniform in [-1, 1) only (general matrices, rows interchanged at most steps).
 
-Usage: python3 scripts/numpy_small.py [--repeat 5] [--dtype float64]
+Usage: python3 scripts/numpy_small.py [--repeat 5] [--dtype float64] [--pivoting]
 """
 import argparse
 import time
@@ -29,13 +30,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--dtype", default="float64")
+    ap.add_argument("--pivoting", action="store_true")
     args = ap.parse_args()
     rng = np.random.default_rng(42)
     print(f"numpy {np.__version__}, dtype {args.dtype}, best of {args.repeat}")
     print(f"{'shape':>16} {'ns/matrix':>12}")
     for batch, n in SHAPES:
         a = rng.uniform(-1.0, 1.0, size=(batch, n, n)).astype(args.dtype)
-        a += n * np.eye(n, dtype=args.dtype)
+        if not args.pivoting:
+            a += n * np.eye(n, dtype=args.dtype)
         np.linalg.inv(a)  # warm up
         best = float("inf")
         for _ in range(args.repeat):

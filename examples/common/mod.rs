@@ -35,10 +35,21 @@ pub fn best_ns(batch: usize, repeat: usize, mut f: impl FnMut()) -> f64 {
 }
 
 /// Uniform in [-1, 1) plus n on the diagonal: well conditioned, as
-/// scripts/numpy_small.py makes them.
+/// scripts/numpy_small.py makes them. Diagonally dominant, so partial pivoting
+/// never interchanges rows (see [`general_stack`]).
+#[allow(dead_code)] // each example uses one of the two
 pub fn stack(batch: usize, n: usize) -> Array3<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(42);
     Array3::from_shape_fn((batch, n, n), |(_, i, j)| {
         rng.gen_range(-1.0..1.0) + if i == j { n as f64 } else { 0.0 }
     })
+}
+
+/// Uniform in [-1, 1), nothing added: general matrices, as
+/// `np.random.uniform(-1, 1, (batch, n, n))` gives (scripts/numpy_small.py
+/// `--pivoting`), for which partial pivoting interchanges rows at most steps.
+#[allow(dead_code)]
+pub fn general_stack(batch: usize, n: usize) -> Array3<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    Array3::from_shape_fn((batch, n, n), |_| rng.gen_range(-1.0..1.0))
 }
