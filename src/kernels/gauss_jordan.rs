@@ -22,6 +22,7 @@
 
 use num_traits::{Float, NumCast, ToPrimitive, Zero};
 
+use super::REGISTERS_MAX;
 use crate::scalar::Scalar;
 
 /// What the kernel found for one lane.
@@ -407,7 +408,45 @@ fn interchange<T: Scalar, const N: usize, const L: usize>(
 ) {
     let (head, tail) = col.split_at_mut(k + 1);
     for (r, y) in tail.iter_mut().enumerate() {
-        swap_where(p, splat(idx[k + 1 + r]), &mut head[k], y);
+        let q = splat(idx[k + 1 + r]);
+        if N > REGISTERS_MAX && L == 8 {
+            swap_bits_where(p, q, &mut head[k], y);
+        } else {
+            swap_where(p, q, &mut head[k], y);
+        }
+    }
+}
+
+/// [`swap_where`] for `f64` by exclusive-or of the bits under a mask (other
+/// types by blends), where [`interchange`] uses it: `f64` in 8 lanes above
+/// [`REGISTERS_MAX`], i.e. 8×8, whose columns (16 vectors of 256 bits) do not
+/// fit in registers; there the compiler still stored some blends as masked
+/// stores, the bitwise form it keeps as vector logic. `kernel_ns`, general
+/// matrices, five interleaved rounds: 8×8 174–180 → 117–120 ns. In 4 lanes
+/// (6×6) it was slower (63.7–66.5 → 71.5–74.7 ns), and at n <= 4 too (2×2
+/// 5.2–5.4 → 8.5–12.3 ns).
+#[inline(always)]
+fn swap_bits_where<T: Scalar, const L: usize>(
+    p: [T; L],
+    q: [T; L],
+    x: &mut [T; L],
+    y: &mut [T; L],
+) {
+    let both = (
+        (x as &mut dyn std::any::Any).downcast_mut::<[f64; L]>(),
+        (y as &mut dyn std::any::Any).downcast_mut::<[f64; L]>(),
+    );
+    let (Some(xs), Some(ys)) = both else {
+        return swap_where(p, q, x, y);
+    };
+    let mut d = [0u64; L];
+    for l in 0..L {
+        let mask = if p[l] == q[l] { u64::MAX } else { 0 };
+        d[l] = (xs[l].to_bits() ^ ys[l].to_bits()) & mask;
+    }
+    for l in 0..L {
+        xs[l] = f64::from_bits(xs[l].to_bits() ^ d[l]);
+        ys[l] = f64::from_bits(ys[l].to_bits() ^ d[l]);
     }
 }
 

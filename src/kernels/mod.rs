@@ -669,7 +669,7 @@ fn scatter_by_transposes<T: Scalar, const L: usize, const N: usize, const AVX2: 
 /// registers anyway, and the constant-index code measured slower (100 000 8×8
 /// f64 matrices, one thread: 170 → 240 ns each): the lanes are moved one at a
 /// time instead.
-const REGISTERS_MAX: usize = 4;
+pub(crate) const REGISTERS_MAX: usize = 4;
 
 /// `a` from the first `count` matrices of `input`, one per lane; missing lanes
 /// get the identity.
