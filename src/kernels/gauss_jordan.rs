@@ -463,23 +463,15 @@ fn eliminate<T: Scalar, const N: usize, const L: usize, const SWAP: bool>(
     p: [T; L],
     idx: &[T],
 ) {
-    let mut m = [splat(T::zero()); N];
-    let rp;
+    let mut ck = a[k];
     if SWAP {
-        let mut ck = a[k];
         interchange(&mut ck, k, p, idx);
-        rp = recip(ck[k]);
-        for i in 0..N {
-            if i != k {
-                m[i] = mul(ck[i], rp);
-            }
-        }
-    } else {
-        rp = recip(a[k][k]);
-        for i in 0..N {
-            if i != k {
-                m[i] = mul(a[k][i], rp);
-            }
+    }
+    let rp = recip(ck[k]);
+    let mut m = [splat(T::zero()); N];
+    for i in 0..N {
+        if i != k {
+            m[i] = mul(ck[i], rp);
         }
     }
     for (c, col) in a.iter_mut().enumerate() {
