@@ -422,9 +422,10 @@ fn interchange<T: Scalar, const N: usize, const L: usize>(
 /// [`REGISTERS_MAX`], i.e. 8×8, whose columns (16 vectors of 256 bits) do not
 /// fit in registers; there the compiler still stored some blends as masked
 /// stores, the bitwise form it keeps as vector logic. `kernel_ns`, general
-/// matrices, five interleaved rounds: 8×8 174–180 → 117–120 ns. In 4 lanes
-/// (6×6) it was slower (63.7–66.5 → 71.5–74.7 ns), and at n <= 4 too (2×2
-/// 5.2–5.4 → 8.5–12.3 ns).
+/// matrices, five interleaved rounds: 8×8 174–233 → 117–129 ns (174–180 →
+/// 117–120 in four). In 4 lanes (6×6) it was slower (63.7–87.3 → 71.5–94.5
+/// ns; 63.7–66.5 → 71.5–74.7 in four), and at n <= 4 too (2×2 5.2–5.4 →
+/// 8.5–12.3 ns).
 #[inline(always)]
 fn swap_bits_where<T: Scalar, const L: usize>(
     p: [T; L],

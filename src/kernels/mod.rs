@@ -157,9 +157,10 @@
 //! AMD CPUs and not forwarded to the loads that follow. The benchmarks'
 //! stacks are diagonally dominant and never interchange rows; general
 //! matrices (`KPIV=1 ... kernel_ns`, entries uniform in [-1, 1)) do at most
-//! steps. On a 2-core Zen 4, three interleaved rounds with them: `f64` 4×4
-//! 36.3–36.6 → 28.0–32.1 ns, 6×6 77.1–78.3 → 48.3–49.8, 8×8 234–250 →
-//! 154–182, `f32` 8×8 230–242 → 134–156; the whole `inv` on one thread (CPU
+//! steps. On a 2-core Zen 4, six runs of each build with them (interleaved):
+//! `f64` 4×4 36.3–36.6 → 27.9–38.9 ns (27.9–28.3 in four), 6×6 77.1–78.3 →
+//! 48.3–65.9 (48.3–49.8 in five), 8×8 234–250 → 154–202, `f32` 8×8 230–232 →
+//! 134–178 (134–135 in four); the whole `inv` on one thread (CPU
 //! time, 20 000 matrices, four rounds, `PIVOTING=1 CPU=1 tiny_parts`): 4×4
 //! 65–83 → 50–59 ns, 8×8 465–585 → 368–443, `f32` 8×8 361–459 → 272–331.
 //! Without interchanges the kernel keeps the old code path (a branch per
