@@ -167,6 +167,35 @@ fn compare_random<T: Real>(seed: u64, tol: f64) {
     }
 }
 
+/// Stacks of whole 8-matrix chunks (the lane counts are 4 and 8): one chunk
+/// diagonally dominant (no lane interchanges rows), one random (most lanes
+/// do), one mixed, then a partial chunk; each chunk takes its own way out of
+/// the lanes.
+fn compare_whole_chunks<T: Real>(seed: u64, tol: f64) {
+    let mut r = rng(seed);
+    for n in 1..=16 {
+        let mut a = random::<T>(&mut r, 27, n);
+        for (b, mut m) in a.outer_iter_mut().enumerate() {
+            if b < 8 || (16..24).contains(&b) && b % 2 == 0 {
+                for i in 0..n {
+                    m[[i, i]] = T::of(m[[i, i]].into() + n as f64);
+                }
+            }
+        }
+        compare_paths(
+            &a,
+            tol * n as f64,
+            &format!("{} whole chunks n={n}", type_name::<T>()),
+        );
+    }
+}
+
+#[test]
+fn whole_chunks_with_and_without_interchanges_match_lapack() {
+    compare_whole_chunks::<f64>(11, 1e-11);
+    compare_whole_chunks::<f32>(12, 1e-3);
+}
+
 fn type_name<T>() -> &'static str {
     std::any::type_name::<T>()
 }

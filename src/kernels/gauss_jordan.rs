@@ -529,6 +529,34 @@ pub(crate) fn unpivot_columns<T: Scalar, const N: usize, const L: usize>(
     }
 }
 
+/// For every lane at once, the column of the inverse that each column of the
+/// eliminated block is (`dest[c][l]`, as an index value): the inverse
+/// permutation of [`column_order`], built by the same interchanges in the
+/// same order, in registers (two comparisons and two blends per column and
+/// interchange step some lane made). A scatter that stores each column at its
+/// destination then needs no column interchanges at all (see
+/// `simd::scatter_f64x8_columns`).
+#[inline(always)]
+pub(crate) fn column_destinations<T: Scalar, const N: usize, const L: usize>(
+    piv: &[[T; L]; N],
+    idx: &[T],
+) -> [[T; L]; N] {
+    let mut dest: [[T; L]; N] = std::array::from_fn(|c| splat(idx[c]));
+    for k in (0..N.saturating_sub(1)).rev() {
+        let p = piv[k];
+        if all_eq(p, idx[k]) {
+            continue;
+        }
+        // Interchanging columns k and p of the block: whatever went to k goes
+        // to p, and whatever went to p goes to k.
+        let here = splat(idx[k]);
+        for d in &mut dest {
+            *d = select_eq(*d, here, p, select_eq(*d, p, here, *d));
+        }
+    }
+    dest
+}
+
 /// For lane `l`, the column of the eliminated block that is column `j` of the
 /// inverse: the row interchanges `piv` undone as column interchanges, last
 /// first. Applied when the lanes are scattered, so it costs no blends.
@@ -602,6 +630,28 @@ mod tests {
             .iter()
             .flat_map(|&c| a[c * n..(c + 1) * n].iter().map(|[x]| *x));
         (x.collect(), s[0])
+    }
+
+    #[test]
+    fn column_destinations_invert_column_order() {
+        // Every pivot sequence of a 4×4 elimination (step k picks a row in
+        // k..4), eight per call, one per lane.
+        let idx = idx(4);
+        let all: Vec<[usize; 4]> = (0..4)
+            .flat_map(|a| (1..4).flat_map(move |b| (2..4).map(move |c| [a, b, c, 3])))
+            .collect();
+        assert_eq!(all.len(), 24);
+        for group in all.chunks(8) {
+            let piv: [[f64; 8]; 4] =
+                std::array::from_fn(|k| std::array::from_fn(|l| idx[group[l % group.len()][k]]));
+            let dest = column_destinations(&piv, &idx);
+            for l in 0..8 {
+                let order = column_order(&piv, l, &idx);
+                for (j, &c) in order.iter().enumerate() {
+                    assert_eq!(dest[c][l], idx[j], "pivots {:?}", group[l % group.len()]);
+                }
+            }
+        }
     }
 
     #[test]

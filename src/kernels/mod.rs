@@ -166,11 +166,37 @@
 //! Without interchanges the kernel keeps the old code path (a branch per
 //! step; 6 rounds: 4×4 12.7–12.8 → 13.1–13.4 ns, 8×8 79.0–79.4 → 83.8–86.8,
 //! the whole `inv` within the noise). Interchanging unconditionally, blends
-//! and all, cost the diagonally dominant 8×8 79 → 143 ns. For n <= 4 the
+//! and all, cost the diagonally dominant 8×8 79 → 143 ns. For n < 4 the
 //! final column interchanges (`unpivot_columns`) stay blends in place: picking
 //! each column by a chain of blends into a new block was slower, and so was
 //! copying each lane's columns in their order (the whole `inv`, general 2×2:
 //! 9–15 → 20–25 ns).
+//!
+//! For 4×4 `f64` (transposed out of the lanes, so the block is in memory and
+//! those blends were masked stores) the columns are not interchanged at all:
+//! each lane's destination column of every block column is computed in
+//! registers (`gauss_jordan::column_destinations`, the same interchanges on
+//! index values) and the transposed columns are stored there
+//! (`simd::scatter_f64_columns`). On a 2-core Zen 4, `kernel_ns` over six
+//! interleaved rounds, general matrices: 33.7–46.4 → 20.3–30.0 ns (median
+//! 34.1 → 20.6); diagonally dominant ones, where the block is scattered as
+//! before, 14.3–18.9 → 13.7–19.0 (median 14.7 → 14.0); the whole `inv` on one
+//! thread (CPU time, 20 000 matrices, four rounds): general 49.5–67.6 →
+//! 34.6–47.0 ns, diagonally dominant 25.3–28.6 vs 25.6–29.6. Whether a block
+//! interchanged rows at all is now one test of all its pivots before the
+//! unpivot, for every n: 2×2 `f32` 7.0 → 5.8 ns (median of six), 3×3 11.6 →
+//! 12.2 (`f64`) and 9.6 → 10.0 (`f32`), 4×4 `f32` level. The same stores at
+//! 8×8 (two quads per column) were slower than the transposes into slots and
+//! the column copies (general 106–114 → 130–136 ns): there the destinations
+//! take 7 steps of blends over 8 columns.
+//!
+//! Above [`REGISTERS_MAX`], a whole chunk in which no lane interchanged rows
+//! is transposed straight into the output, not into slots first and copied
+//! column by column (`kernel_ns`, five interleaved rounds, diagonally
+//! dominant: 6×6 40.5–41.0 → 29.7–39.0 ns, 8×8 76.6–82.7 → 65.6–67.8; general
+//! matrices level, 8×8 106–110 vs 108–116). The whole `inv` on one thread
+//! (CPU time, 20 000 matrices, four rounds): 8×8 239–257 → 148–217 ns, 6×6
+//! 91–112 → 52–111.
 //!
 //! Semantics are LAPACK's: the same pivots (first largest modulus, reciprocal
 //! multipliers), an exactly zero pivot is `Singular` at the same step, and a
@@ -187,8 +213,8 @@ use aligned::Aligned;
 use blocked::Blocked;
 pub(crate) use gauss_jordan::LaneStatus;
 use gauss_jordan::{
-    column_order, column_order_into, finite_probe, index_value, invert, step, unpivot_columns,
-    FixedState,
+    column_destinations, column_order, column_order_into, finite_probe, index_value, invert, step,
+    unpivot_columns, FixedState,
 };
 use simd::{Fused, Vectorised};
 
@@ -534,6 +560,15 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
         );
         let status = st.status(idx);
         if N > REGISTERS_MAX {
+            if count == L
+                && by_transposes::<T, L, N, AVX2>()
+                && status.iter().all(|&s| s == LaneStatus::Ok)
+                && !interchanged(&st.piv, idx)
+            {
+                // No lane interchanged rows: straight into `part`.
+                scatter_by_transposes::<T, L, N, AVX2>(a, &mut part[..L * nn]);
+                return status;
+            }
             if count == L && by_transposes::<T, L, N, AVX2>() {
                 // Transposed into one matrix per slot, then each lane's
                 // columns put back in order whole.
@@ -556,8 +591,18 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
             }
             return status;
         }
-        unpivot_columns(a, &st.piv, idx);
         let all_ok = status.iter().all(|&s| s == LaneStatus::Ok);
+        if interchanged(&st.piv, idx) {
+            if N == 4 && count == L && all_ok && by_transposes::<T, L, N, AVX2>() {
+                // Each lane's columns stored where they belong instead of
+                // interchanged in the block first (there, with the block in
+                // memory for the transposes, each blend was a masked store).
+                let dest = column_destinations(&st.piv, idx);
+                scatter_columns::<T, L, N, AVX2>(a, &dest, &mut part[..L * nn]);
+                return status;
+            }
+            unpivot_columns(a, &st.piv, idx);
+        }
         // Scattered straight into `part` when every lane is there and inverted,
         // else into `lanes_out`, and from there lane by lane.
         if count == L && all_ok {
@@ -611,6 +656,44 @@ fn by_transposes<T: Scalar, const L: usize, const N: usize, const AVX2: bool>() 
         && (L == 4 || L == 8)
         && (N == 4 || (N > REGISTERS_MAX && N * N % 4 == 0))
         && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f64>()
+}
+
+/// Whether some lane interchanged rows at some step (`piv[k][l] != idx[k]`).
+#[inline(always)]
+fn interchanged<T: Scalar, const L: usize, const N: usize>(piv: &[[T; L]; N], idx: &[T]) -> bool {
+    // Without early exits: vector comparisons and one test.
+    let mut any = false;
+    for (p, &i) in piv.iter().zip(idx) {
+        for &x in p {
+            any |= x != i;
+        }
+    }
+    any
+}
+
+/// `lanes[l * 16 + 4 * dest[c][l] + r] = a[c][r][l]`: [`scatter_by_transposes`]
+/// for 4×4 with each lane's columns stored in the order `dest` (see
+/// `gauss_jordan::column_destinations`); only where [`by_transposes`] holds.
+#[inline(always)]
+fn scatter_columns<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
+    a: &[[[T; L]; N]; N],
+    dest: &[[T; L]; N],
+    lanes: &mut [T],
+) {
+    assert!(N == 4 && by_transposes::<T, L, N, AVX2>());
+    #[cfg(target_arch = "x86_64")]
+    {
+        let a = a.as_flattened();
+        // SAFETY: as in `gather_by_transposes` (`T` is `f64`, asserted), so
+        // `dest` is `[[f64; L]; N]`.
+        unsafe {
+            let lanes =
+                std::slice::from_raw_parts_mut(lanes.as_mut_ptr().cast::<f64>(), lanes.len());
+            let dest = &*dest.as_ptr().cast::<[[f64; L]; N]>();
+            let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f64; L]>(), a.len());
+            simd::scatter_f64_columns(a, dest, lanes);
+        }
+    }
 }
 
 /// `a[e][l] = lanes[l * n² + e]` by 4×4 vector transposes (see

@@ -308,6 +308,54 @@ pub(crate) unsafe fn scatter_f64x8(src: &[[f64; 8]], dst: &mut [f64]) {
     }
 }
 
+/// [`scatter_f64x4`] / [`scatter_f64x8`] for matrices of order `N` (4 or 8:
+/// whole columns of 4-row quads, `src.len() == N * N`), with each lane's
+/// columns stored in another order: column `c` of lane `l` goes to column
+/// `dest[c][l]` (an index value, below `N`) of matrix `l` of `dst`. The row
+/// interchanges of the elimination are undone by where the columns are
+/// stored, with no blends and no second copy (see
+/// `gauss_jordan::column_destinations`). `L` is 4 or 8.
+///
+/// # Panics
+/// If `dst` is shorter than `L` matrices, or a destination is not below `N`.
+///
+/// # Safety
+/// The CPU must support AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+pub(crate) unsafe fn scatter_f64_columns<const L: usize, const N: usize>(
+    src: &[[f64; L]],
+    dest: &[[f64; L]; N],
+    dst: &mut [f64],
+) {
+    use std::arch::x86_64::*;
+    let nn = N * N;
+    assert!(N % 4 == 0 && src.len() == nn && (L == 4 || L == 8) && dst.len() >= nn * L);
+    for (e, quad) in src.chunks_exact(4).enumerate() {
+        let (c, rows) = (e / (N / 4), 4 * (e % (N / 4)));
+        for half in 0..L / 4 {
+            // SAFETY: `quad` holds 4 arrays of `L >= 4 * (half + 1)` values, so
+            // each load reads 4 of them; the stores go through slices of 4
+            // checked against `dst`.
+            unsafe {
+                let v0 = _mm256_loadu_pd(quad[0][4 * half..].as_ptr());
+                let v1 = _mm256_loadu_pd(quad[1][4 * half..].as_ptr());
+                let v2 = _mm256_loadu_pd(quad[2][4 * half..].as_ptr());
+                let v3 = _mm256_loadu_pd(quad[3][4 * half..].as_ptr());
+                let w = transpose4(v0, v1, v2, v3);
+                for (i, w) in w.into_iter().enumerate() {
+                    let l = 4 * half + i;
+                    let d = dest[c][l] as usize;
+                    assert!(d < N, "a column of the matrix");
+                    let at = nn * l + N * d + rows;
+                    _mm256_storeu_pd(dst[at..at + 4].as_mut_ptr(), w);
+                }
+            }
+        }
+    }
+}
+
 /// The bounds that [`panel_pivot_rows_f64`] and [`panel_tile_f64`] read and
 /// write through pointers: rows `i .. i + 8` of every column of `cols` inside
 /// `a`, and of every one of the 8 steps inside `m`.
