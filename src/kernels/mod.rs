@@ -89,7 +89,8 @@
 //!
 //! Up to n = 4 the block of lanes is gathered and scattered with constant
 //! indices only (a partial chunk is padded first, row interchanges are undone
-//! by blends on all lanes at once, see `unpivot_columns`), so that the block
+//! by blends on all lanes at once, see `unpivot_columns`, or for 4×4 `f64`
+//! by where the columns are stored, see below), so that the block
 //! can stay in registers; measured on a busy 2-core machine, one thread, CPU
 //! time per matrix over 200 000 matrices: 2×2 14.1–15.1 → 12.6–13.4 ns, 3×3
 //! and 4×4 within the noise (18–28 and 26–29 ns). At n = 8 the same code was
