@@ -413,7 +413,10 @@ fn interchange<T: Scalar, const N: usize, const L: usize>(
     let (head, tail) = col.split_at_mut(k + 1);
     for (r, y) in tail.iter_mut().enumerate() {
         let q = splat(idx[k + 1 + r]);
-        if N > REGISTERS_MAX && L == 8 {
+        // The orders where the bitwise form measured faster (see
+        // `swap_bits_where`).
+        let f64 = std::mem::size_of::<T>() == 8;
+        if N > REGISTERS_MAX && L == 8 && (f64 || N >= 7) {
             swap_bits_where(p, q, &mut head[k], y);
         } else {
             swap_where(p, q, &mut head[k], y);
@@ -421,15 +424,18 @@ fn interchange<T: Scalar, const N: usize, const L: usize>(
     }
 }
 
-/// [`swap_where`] for `f64` by exclusive-or of the bits under a mask (other
-/// types by blends), where [`interchange`] uses it: `f64` in 8 lanes above
-/// [`REGISTERS_MAX`], i.e. 8×8, whose columns (16 vectors of 256 bits) do not
-/// fit in registers; there the compiler still stored some blends as masked
-/// stores, the bitwise form it keeps as vector logic. `kernel_ns`, general
-/// matrices, five interleaved rounds: 8×8 174–233 → 117–129 ns (174–180 →
-/// 117–120 in four). In 4 lanes (6×6) it was slower (63.7–87.3 → 71.5–94.5
-/// ns; 63.7–66.5 → 71.5–74.7 in four), and at n <= 4 too (2×2 5.2–5.4 →
-/// 8.5–12.3 ns).
+/// [`swap_where`] for `f64` and `f32` by exclusive-or of the bits under a
+/// mask (other types by blends), where [`interchange`] uses it: `f64` in 8
+/// lanes above [`REGISTERS_MAX`], i.e. 8×8, whose columns (16 vectors of 256
+/// bits) do not fit in registers; there the compiler still stored some blends
+/// as masked stores, the bitwise form it keeps as vector logic. `kernel_ns`,
+/// general matrices, five interleaved rounds: 8×8 174–233 → 117–129 ns
+/// (174–180 → 117–120 in four). In 4 lanes (6×6) it was slower (63.7–87.3 →
+/// 71.5–94.5 ns; 63.7–66.5 → 71.5–74.7 in four), and at n <= 4 too (2×2
+/// 5.2–5.4 → 8.5–12.3 ns). `f32` (8 lanes at every order) of order 7 and 8
+/// uses it too: five interleaved rounds on a Zen 4, 7×7 100.7–118.4 →
+/// 60.4–79.9 ns, 8×8 136.3–170.9 → 86.0–121.2; at 5×5 and 6×6 it was a few
+/// per cent slower (29.0–35.0 → 29.8–37.1 ns, 40.5–53.6 → 42.2–53.1).
 #[inline(always)]
 fn swap_bits_where<T: Scalar, const L: usize>(
     p: [T; L],
@@ -437,22 +443,28 @@ fn swap_bits_where<T: Scalar, const L: usize>(
     x: &mut [T; L],
     y: &mut [T; L],
 ) {
-    let both = (
-        (x as &mut dyn std::any::Any).downcast_mut::<[f64; L]>(),
-        (y as &mut dyn std::any::Any).downcast_mut::<[f64; L]>(),
-    );
-    let (Some(xs), Some(ys)) = both else {
-        return swap_where(p, q, x, y);
-    };
-    let mut d = [0u64; L];
-    for l in 0..L {
-        let mask = if p[l] == q[l] { u64::MAX } else { 0 };
-        d[l] = (xs[l].to_bits() ^ ys[l].to_bits()) & mask;
+    macro_rules! by_bits {
+        ($f:ty, $u:ty) => {
+            if let (Some(xs), Some(ys)) = (
+                (x as &mut dyn std::any::Any).downcast_mut::<[$f; L]>(),
+                (y as &mut dyn std::any::Any).downcast_mut::<[$f; L]>(),
+            ) {
+                let mut d: [$u; L] = [0; L];
+                for l in 0..L {
+                    let mask = if p[l] == q[l] { <$u>::MAX } else { 0 };
+                    d[l] = (xs[l].to_bits() ^ ys[l].to_bits()) & mask;
+                }
+                for l in 0..L {
+                    xs[l] = <$f>::from_bits(xs[l].to_bits() ^ d[l]);
+                    ys[l] = <$f>::from_bits(ys[l].to_bits() ^ d[l]);
+                }
+                return;
+            }
+        };
     }
-    for l in 0..L {
-        xs[l] = f64::from_bits(xs[l].to_bits() ^ d[l]);
-        ys[l] = f64::from_bits(ys[l].to_bits() ^ d[l]);
-    }
+    by_bits!(f64, u64);
+    by_bits!(f32, u32);
+    swap_where(p, q, x, y);
 }
 
 /// The elimination of [`step`] `k`, each column loaded once: with `SWAP`, its
