@@ -22,7 +22,6 @@
 
 use num_traits::{Float, NumCast, ToPrimitive, Zero};
 
-use super::REGISTERS_MAX;
 use crate::scalar::Scalar;
 
 /// What the kernel found for one lane.
@@ -414,9 +413,9 @@ fn interchange<T: Scalar, const N: usize, const L: usize>(
     for (r, y) in tail.iter_mut().enumerate() {
         let q = splat(idx[k + 1 + r]);
         // The orders where the bitwise form measured faster (see
-        // `swap_bits_where`).
-        let f64 = std::mem::size_of::<T>() == 8;
-        if N > REGISTERS_MAX && L == 8 && (f64 || N >= 7) {
+        // `swap_bits_where`): 8×8 `f64` (8 lanes above REGISTERS_MAX only
+        // there), 7×7 and 8×8 `f32`.
+        if L == 8 && N >= 7 {
             swap_bits_where(p, q, &mut head[k], y);
         } else {
             swap_where(p, q, &mut head[k], y);
@@ -426,7 +425,7 @@ fn interchange<T: Scalar, const N: usize, const L: usize>(
 
 /// [`swap_where`] for `f64` and `f32` by exclusive-or of the bits under a
 /// mask (other types by blends), where [`interchange`] uses it: `f64` in 8
-/// lanes above [`REGISTERS_MAX`], i.e. 8×8, whose columns (16 vectors of 256
+/// lanes above [`REGISTERS_MAX`](super::REGISTERS_MAX), i.e. 8×8, whose columns (16 vectors of 256
 /// bits) do not fit in registers; there the compiler still stored some blends
 /// as masked stores, the bitwise form it keeps as vector logic. `kernel_ns`,
 /// general matrices, five interleaved rounds: 8×8 174–233 → 117–129 ns
@@ -551,7 +550,7 @@ pub(crate) fn unpivot_columns<T: Scalar, const N: usize, const L: usize>(
 /// same order, in registers (two comparisons and two blends per column and
 /// interchange step some lane made). A scatter that stores each column at its
 /// destination then needs no column interchanges at all (see
-/// `simd::scatter_f64x8_columns`).
+/// `simd::scatter_f64_columns`).
 #[inline(always)]
 pub(crate) fn column_destinations<T: Scalar, const N: usize, const L: usize>(
     piv: &[[T; L]; N],

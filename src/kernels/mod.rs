@@ -560,17 +560,14 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
             8 => [0 1 2 3 4 5 6 7]
         );
         let status = st.status(idx);
+        let all_ok = status.iter().all(|&s| s == LaneStatus::Ok);
         if N > REGISTERS_MAX {
-            if count == L
-                && by_transposes::<T, L, N, AVX2>()
-                && status.iter().all(|&s| s == LaneStatus::Ok)
-                && !interchanged(&st.piv, idx)
-            {
-                // No lane interchanged rows: straight into `part`.
-                scatter_by_transposes::<T, L, N, AVX2>(a, &mut part[..L * nn]);
-                return status;
-            }
             if count == L && by_transposes::<T, L, N, AVX2>() {
+                if all_ok && !interchanged(&st.piv, idx) {
+                    // No lane interchanged rows: straight into `part`.
+                    scatter_by_transposes::<T, L, N, AVX2>(a, &mut part[..L * nn]);
+                    return status;
+                }
                 // Transposed into one matrix per slot, then each lane's
                 // columns put back in order whole.
                 scatter_by_transposes::<T, L, N, AVX2>(
@@ -592,7 +589,6 @@ fn fixed_chunk<T: Scalar, const L: usize, const N: usize, const AVX2: bool>(
             }
             return status;
         }
-        let all_ok = status.iter().all(|&s| s == LaneStatus::Ok);
         if interchanged(&st.piv, idx) {
             if N == 4 && count == L && all_ok && by_transposes::<T, L, N, AVX2>() {
                 // Each lane's columns stored where they belong instead of
@@ -754,7 +750,7 @@ fn scatter_by_transposes<T: Scalar, const L: usize, const N: usize, const AVX2: 
 /// registers anyway, and the constant-index code measured slower (100 000 8×8
 /// f64 matrices, one thread: 170 → 240 ns each): the lanes are moved one at a
 /// time instead.
-pub(crate) const REGISTERS_MAX: usize = 4;
+const REGISTERS_MAX: usize = 4;
 
 /// `a` from the first `count` matrices of `input`, one per lane; missing lanes
 /// get the identity.
