@@ -164,6 +164,15 @@ fn all_eq<T: Scalar, const L: usize>(a: [T; L], b: T) -> bool {
 /// `piv` is scratch of `n` lane vectors (the row interchanges), `idx[i]` is
 /// `index_value(i)` for `i <= n`. Returns each lane's status. With `FMA`, the
 /// updates are fused multiply-adds (see `simd::Fused`).
+///
+/// Steps are taken two at a time: column `k + 1` alone gets step `k`'s update
+/// before its pivot is chosen, and every other column then gets both updates in
+/// one pass, each value loaded and stored once for two steps (one at a time,
+/// the update was bound by its stores). The operations on every value are
+/// those of one step after the other, in the same order, so the bits are the
+/// same. A row interchange of step `k + 1` meets the other columns with step
+/// `k`'s update still pending: that update is row by row, with the multipliers
+/// in column `k`, which is interchanged with them, so the order does not matter.
 #[inline(always)]
 pub(crate) fn invert<T: Scalar, const L: usize, const FMA: bool>(
     n: usize,
@@ -174,68 +183,71 @@ pub(crate) fn invert<T: Scalar, const L: usize, const FMA: bool>(
 ) -> [LaneStatus; L] {
     assert!(n > 0 && a.len() == n * n && piv.len() == n && idx.len() > n);
     let none = splat(idx[n]);
-    let zero = splat(<T::Real as Zero>::zero());
     // First zero pivot per lane (`idx[n]` while there is none), and the smallest
     // nonzero pivot modulus (compared with `sfmin` at the end).
-    let mut first_zero = none;
-    let mut smallest = splat(<T::Real as Float>::infinity());
-    for k in 0..n {
+    let mut pivots = Pivots {
+        first_zero: none,
+        smallest: splat(<T::Real as Float>::infinity()),
+        none,
+    };
+    let mut k = 0;
+    while k + 1 < n {
+        let rp = pivots.take(n, k, a, piv, idx);
+        let (colk, colk1) = a[k * n..(k + 2) * n].split_at_mut(n);
+        // Step k on column k + 1 alone, then its pivot (row interchanges on
+        // every column, column k's multipliers among them).
+        update_column::<T, L, FMA>(colk1, colk, k, rp);
+        let rp1 = pivots.take(n, k + 1, a, piv, idx);
         let (left, rest) = a.split_at_mut(k * n);
-        let (colk, right) = rest.split_at_mut(n);
-
-        // Pivot row per lane: the first index of the largest modulus.
-        let mut best = modulus(colk[k]);
-        let mut p = splat(idx[k]);
-        for (r, &x) in colk.iter().enumerate().skip(k + 1) {
-            let v = modulus(x);
-            p = select_gt(v, best, splat(idx[r]), p);
-            best = select_gt(v, best, v, best);
-        }
-        piv[k] = p;
-
-        // Interchange rows k and p, lane by lane: n scalar swaps per lane that
-        // pivots, where blends would cost n (n - k) vector operations. Vector
-        // swaps instead (one pass per pivot row some lane picked, exclusive-or
-        // of the bits under the mask of the lanes that picked it) measured
-        // slower on general matrices (`kernel_ns`, five interleaved rounds on a
-        // Zen 4: 16×16 `f64` 653–659 → 677–691 ns, 24×24 1922–1937 → 2120–2138).
-        for (l, &pl) in p.iter().enumerate() {
-            if pl != idx[k] {
-                let q = pl.modulus().to_usize().expect("a pivot row is an index");
-                for col in left.chunks_exact_mut(n).chain(std::iter::once(&mut *colk)) {
-                    swap_lane(col, k, q, l);
+        let (colk, rest) = rest.split_at_mut(n);
+        let (colk1, right) = rest.split_at_mut(n);
+        // Both steps on every other column, four at a time.
+        for side in [left, right] {
+            let mut quads = side.chunks_exact_mut(4 * n);
+            for quad in &mut quads {
+                let (c0, rest) = quad.split_at_mut(n);
+                let (c1, rest) = rest.split_at_mut(n);
+                let (c2, c3) = rest.split_at_mut(n);
+                let mk = colk[k + 1];
+                let (p0, p1, p2, p3) = (c0[k], c1[k], c2[k], c3[k]);
+                let q0 = fms_lanes::<T, L, FMA>(c0[k + 1], mk, p0);
+                let q1 = fms_lanes::<T, L, FMA>(c1[k + 1], mk, p1);
+                let q2 = fms_lanes::<T, L, FMA>(c2[k + 1], mk, p2);
+                let q3 = fms_lanes::<T, L, FMA>(c3[k + 1], mk, p3);
+                let rows = c0.iter_mut().zip(c1.iter_mut()).zip(c2.iter_mut());
+                let ms = colk.iter().zip(colk1.iter());
+                for (((x0, x1), x2), (x3, (&m, &m1))) in rows.zip(c3.iter_mut().zip(ms)) {
+                    *x0 = fms_lanes::<T, L, FMA>(fms_lanes::<T, L, FMA>(*x0, m, p0), m1, q0);
+                    *x1 = fms_lanes::<T, L, FMA>(fms_lanes::<T, L, FMA>(*x1, m, p1), m1, q1);
+                    *x2 = fms_lanes::<T, L, FMA>(fms_lanes::<T, L, FMA>(*x2, m, p2), m1, q2);
+                    *x3 = fms_lanes::<T, L, FMA>(fms_lanes::<T, L, FMA>(*x3, m, p3), m1, q3);
                 }
-                for col in right.chunks_exact_mut(n) {
-                    swap_lane(col, k, q, l);
-                }
+                let m1 = colk1[k];
+                c0[k] = fms_lanes::<T, L, FMA>(mul(p0, rp), m1, q0);
+                c1[k] = fms_lanes::<T, L, FMA>(mul(p1, rp), m1, q1);
+                c2[k] = fms_lanes::<T, L, FMA>(mul(p2, rp), m1, q2);
+                c3[k] = fms_lanes::<T, L, FMA>(mul(p3, rp), m1, q3);
+                c0[k + 1] = mul(q0, rp1);
+                c1[k + 1] = mul(q1, rp1);
+                c2[k + 1] = mul(q2, rp1);
+                c3[k + 1] = mul(q3, rp1);
+            }
+            for col in quads.into_remainder().chunks_exact_mut(n) {
+                update_column::<T, L, FMA>(col, colk, k, rp);
+                update_column::<T, L, FMA>(col, colk1, k + 1, rp1);
             }
         }
-
-        // The pivot: note zero and small ones, then take its reciprocal.
-        first_zero = select_eq(
-            best,
-            zero,
-            select_eq(first_zero, none, splat(idx[k]), first_zero),
-            first_zero,
-        );
-        smallest = select_gt(
-            smallest,
-            best,
-            select_eq(best, zero, smallest, best),
-            smallest,
-        );
-        let rp = recip(colk[k]);
-
-        // Multipliers M[i][k] / pivot, 0 at the pivot row so that the update
-        // below leaves that row alone.
-        for x in colk.iter_mut() {
-            *x = mul(*x, rp);
-        }
-        colk[k] = splat(T::zero());
-
-        // Every other column: M[i][j] -= m_i M[k][j], then the pivot row / pivot;
-        // four columns at a time, so that each multiplier is loaded once for four
-        // updates.
+        // Column k as step k leaves it, then step k + 1 on it.
+        finish_column(colk, k, rp);
+        update_column::<T, L, FMA>(colk, colk1, k + 1, rp1);
+        finish_column(colk1, k + 1, rp1);
+        k += 2;
+    }
+    if k < n {
+        // The last step of an odd order, alone.
+        let rp = pivots.take(n, k, a, piv, idx);
+        let (left, rest) = a.split_at_mut(k * n);
+        let (colk, right) = rest.split_at_mut(n);
         for side in [left, right] {
             let mut quads = side.chunks_exact_mut(4 * n);
             for quad in &mut quads {
@@ -256,24 +268,120 @@ pub(crate) fn invert<T: Scalar, const L: usize, const FMA: bool>(
                 c3[k] = mul(p3, rp);
             }
             for col in quads.into_remainder().chunks_exact_mut(n) {
-                let pk = col[k];
-                for (x, &m) in col.iter_mut().zip(colk.iter()) {
-                    *x = fms_lanes::<T, L, FMA>(*x, m, pk);
-                }
-                col[k] = mul(pk, rp);
+                update_column::<T, L, FMA>(col, colk, k, rp);
             }
         }
-
-        // Column k becomes -m_i, and 1 / pivot on the diagonal.
-        for x in colk.iter_mut() {
-            *x = neg(*x);
-        }
-        colk[k] = rp;
+        finish_column(colk, k, rp);
     }
 
     // The row interchanges are undone as column interchanges by the caller
     // (see `column_order_into`), when the lanes are scattered.
-    lane_status(n, first_zero, none, smallest, probe, idx)
+    lane_status(n, pivots.first_zero, none, pivots.smallest, probe, idx)
+}
+
+/// What [`invert`] notes of the pivots: per lane, the first step with a zero
+/// pivot (`none` while there is none) and the smallest nonzero pivot modulus.
+struct Pivots<T: Scalar, const L: usize> {
+    first_zero: [T; L],
+    smallest: [T::Real; L],
+    none: [T; L],
+}
+
+impl<T: Scalar, const L: usize> Pivots<T, L> {
+    /// Step `k`'s pivot: picks it (the first row of largest modulus at or
+    /// below `k` in column `k`), interchanges rows `k` and that row in every
+    /// column, notes it, and turns column `k` into the multipliers
+    /// `M[i][k] / pivot`, 0 at the pivot row (so that an update leaves that
+    /// row alone). Returns `1 / pivot`.
+    #[inline(always)]
+    fn take(
+        &mut self,
+        n: usize,
+        k: usize,
+        a: &mut [[T; L]],
+        piv: &mut [[T; L]],
+        idx: &[T],
+    ) -> [T; L] {
+        let colk = &a[k * n..(k + 1) * n];
+        // Pivot row per lane: the first index of the largest modulus.
+        let mut best = modulus(colk[k]);
+        let mut p = splat(idx[k]);
+        for (r, &x) in colk.iter().enumerate().skip(k + 1) {
+            let v = modulus(x);
+            p = select_gt(v, best, splat(idx[r]), p);
+            best = select_gt(v, best, v, best);
+        }
+        piv[k] = p;
+
+        // Interchange rows k and p, lane by lane: n scalar swaps per lane that
+        // pivots, where blends would cost n (n - k) vector operations. Vector
+        // swaps instead (one pass per pivot row some lane picked, exclusive-or
+        // of the bits under the mask of the lanes that picked it) measured
+        // slower on general matrices (`kernel_ns`, five interleaved rounds on a
+        // Zen 4: 16×16 `f64` 653–659 → 677–691 ns, 24×24 1922–1937 → 2120–2138).
+        for (l, &pl) in p.iter().enumerate() {
+            if pl != idx[k] {
+                let q = pl.modulus().to_usize().expect("a pivot row is an index");
+                for col in a.chunks_exact_mut(n) {
+                    swap_lane(col, k, q, l);
+                }
+            }
+        }
+
+        // Note zero and small pivots, then take the reciprocal.
+        let zero = splat(<T::Real as Zero>::zero());
+        self.first_zero = select_eq(
+            best,
+            zero,
+            select_eq(self.first_zero, self.none, splat(idx[k]), self.first_zero),
+            self.first_zero,
+        );
+        self.smallest = select_gt(
+            self.smallest,
+            best,
+            select_eq(best, zero, self.smallest, best),
+            self.smallest,
+        );
+        let colk = &mut a[k * n..(k + 1) * n];
+        let rp = recip(colk[k]);
+        multipliers(colk, k, rp);
+        rp
+    }
+}
+
+/// Column `k` (`colk`) becomes the multipliers `M[i][k] * rp`, 0 at row `k`.
+#[inline(always)]
+fn multipliers<T: Scalar, const L: usize>(colk: &mut [[T; L]], k: usize, rp: [T; L]) {
+    for x in colk.iter_mut() {
+        *x = mul(*x, rp);
+    }
+    colk[k] = splat(T::zero());
+}
+
+/// Step `k` on one column: `M[i][j] -= m_i M[k][j]`, then the pivot row times
+/// `rp` (`1 / pivot`); `m` holds the multipliers, 0 at row `k`.
+#[inline(always)]
+fn update_column<T: Scalar, const L: usize, const FMA: bool>(
+    col: &mut [[T; L]],
+    m: &[[T; L]],
+    k: usize,
+    rp: [T; L],
+) {
+    let pk = col[k];
+    for (x, &m) in col.iter_mut().zip(m.iter()) {
+        *x = fms_lanes::<T, L, FMA>(*x, m, pk);
+    }
+    col[k] = mul(pk, rp);
+}
+
+/// Column `k`, the multipliers of step `k`, becomes what that step leaves in
+/// the inverse: `-m_i`, and `rp` (`1 / pivot`) on the diagonal.
+#[inline(always)]
+fn finish_column<T: Scalar, const L: usize>(colk: &mut [[T; L]], k: usize, rp: [T; L]) {
+    for x in colk.iter_mut() {
+        *x = neg(*x);
+    }
+    colk[k] = rp;
 }
 
 /// Swaps entries `k` and `q` of `col` in lane `l`.
