@@ -1,6 +1,7 @@
 //! Gauss–Jordan inversion of one matrix at a time with delayed (blocked)
-//! updates, vectorised along the columns: the kernel from
-//! [`one_at_a_time`](super::one_at_a_time) on.
+//! updates, vectorised along the columns: the kernel for a partial last chunk
+//! of few matrices (see [`one_at_a_time_max`](super::one_at_a_time_max)),
+//! where the lane kernel would do a whole chunk's work.
 //!
 //! The elimination is exactly that of [`invert`](super::gauss_jordan::invert)
 //! (the same pivots, multipliers and row interchanges, the same operations on

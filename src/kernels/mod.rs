@@ -10,8 +10,8 @@
 //! | n | kernel |
 //! |---|---|
 //! | 1 ..= [`UNROLLED_MAX`] | the elimination with `n` a compile-time constant, fully unrolled: for n = 1, 2, 3 this *is* the closed form, in LU form (no determinant, so no overflow at 1e200 and no absolute threshold) |
-//! | `UNROLLED_MAX` < n < [`one_at_a_time`] (32 for `f64` with AVX2 + FMA, else 48; 62 for `f32`) | the [run-time-order lane kernel](gauss_jordan::invert) with a per-thread workspace; row interchanges lane by lane (scalar swaps, `O(n)` per step instead of `O(n²)` blends); for n = 16 (a common block size) the same code with `n` a compile-time constant |
-//! | `one_at_a_time` ..= [`MAX_N`] | [one matrix at a time](blocked) (it stays in L1 or L2), vectorised along its columns, the updates delayed over panels of 8 steps and applied by register tiles: the same operations as the lane kernel in another order |
+//! | `UNROLLED_MAX` < n < [`ONE_AT_A_TIME_FROM`] (64) | the [run-time-order lane kernel](gauss_jordan::invert) with a per-thread workspace, two pivot steps per pass over the matrices; row interchanges lane by lane (scalar swaps, `O(n)` per step instead of `O(n²)` blends); for n = 16 `f64` on AVX2 + FMA (a common block size) the same code with `n` a compile-time constant |
+//! | the same orders, a partial last chunk of at most [`one_at_a_time_max`] matrices (a matrix alone, a small stack); every matrix from `ONE_AT_A_TIME_FROM` to [`MAX_N`] | [one matrix at a time](blocked) (it stays in L1 or L2), vectorised along its columns, the updates delayed over panels of 8 steps and applied by register tiles: the same operations as the lane kernel in another order, so the same bits |
 //! | above, or complex | LAPACK (`getrf` + `getri`) |
 //!
 //! Lanes: 4 for `f64`, 8 for `f32` (one 256-bit register each), compiled for AVX2
@@ -47,7 +47,7 @@
 //! order), best of three rounds, lane kernel against blocked: 28×28 3.63 vs
 //! 4.08 µs, 30×30 4.51 vs 4.53, 32×32 5.47 vs 4.73, 33×33 6.10 vs 6.61 (its
 //! columns padded to 40 rows), 36×36 8.10 vs 6.84, 40×40 11.2 vs 7.55; so
-//! from 32 on, where the CPU has AVX2 and FMA. The whole `inv` on one thread
+//! from 32 on, where the CPU has AVX2 and FMA (until the lane kernel took two steps per pass, below). The whole `inv` on one thread
 //! (CPU time, three interleaved rounds) agrees at 40×40 (17.7–18.8 → 15.2–16.7
 //! µs) and is unchanged at 32×32 (8.6–10.7 vs 8.6–11.5 µs: there the 40 MB
 //! of input and of output streaming through memory weigh most). The figures
@@ -68,21 +68,38 @@
 //! the tiles above): 32×32 2.90–2.93 → 2.37–2.46 µs, 40×40 4.52–4.62 →
 //! 3.78–3.94, 48×48 6.48–6.63 → 5.71–5.94, 64×64 12.30–12.61 → 11.09–11.61.
 //!
-//! Crossovers, measured on a 2-core Zen 4 (AVX-512 hardware, AVX2 + FMA code),
-//! kernel time per matrix on a block in L1, one thread (`kernel_ns` below),
-//! with every workspace on a cache line (see [`aligned`]): the lane kernel
-//! beats the blocked one up to n = 46 for `f64` (3.4 vs 3.8–4.6 µs at 32, 8.4
-//! vs 9.0–9.4 at 44, 9.5 vs 9.8–10.3 at 46) and loses from 48 (10.7 vs 9.9);
-//! for `f32` it wins up to 60 (2.0 vs 3.1 µs at 32, 11.1 vs 12.1 at 60) and
-//! loses at 64 (13.2 vs 12.7). The whole `inv` agrees (CPU time, one thread:
-//! 32×32 `f64` 5.6–5.7 vs 5.9–6.2 µs, `f32` 2.7 vs 4.1–4.4; 48×48 `f64` 15–16
-//! vs 14–15, `f32` 7.9–8.3 vs 9.2–10.1). Before the workspaces were aligned
-//! the measured crossover was at n = 28 (4.1 vs 4.0 µs), with a lane
+//! The lane kernel takes two pivot steps per pass over the matrices
+//! (`gauss_jordan::invert`): one step at a time, each value was loaded and
+//! stored once per step, and the stores bounded the update. On a 2-core Zen 4,
+//! `kernel_ns`, one thread, f64: 16×16 491–497 → 416–427 ns, 24×24 1581–1586
+//! → 1203–1226, 31×31 3203–3209 → 2379–2504 (general matrices: 16×16 655–660
+//! → 583–597, 24×24 1930–1936 → 1521–1549). With that it beats the blocked
+//! kernel per matrix at every order below 64 (at 64 only without row
+//! interchanges, see [`ONE_AT_A_TIME_FROM`]), with AVX2 + FMA (two
+//! rounds: `f64` 32×32 2.45–2.47 vs 3.45–3.68 µs, 48×48 7.10–7.12 vs
+//! 8.89–9.01, 64×64 15.5–15.7 vs 17.8–18.3; `f32` 64×64 9.0–9.4 vs
+//! 12.9–13.3) and on the baseline instruction set (`f64` 32×32 5.50–5.53 vs
+//! 6.40–6.42, 64×64 36.8 vs 42.6–42.7; level at 16×16 only). The whole `inv`
+//! on one thread (CPU time, two rounds, diagonally dominant): `f64` 32×32 5.83–6.25 → 4.60–4.88
+//! µs, 64×64 24.4–32.4 → 21.6–27.2, `f32` 64×64 15.9–22.8 → 13.7–14.1. So
+//! below 64 the blocked kernel now takes only what a chunk of lanes would
+//! waste on padding: a partial last chunk of few matrices
+//! ([`one_at_a_time_max`]). General matrices at 32×32, three rounds: 3.48–3.60
+//! vs 4.34–4.43 µs.
+//!
+//! Before that, crossovers, measured on a 2-core Zen 4 (AVX-512 hardware,
+//! AVX2 + FMA code), kernel time per matrix on a block in L1, one thread
+//! (`kernel_ns` below), with every workspace on a cache line (see [`aligned`]):
+//! the lane kernel beat the blocked one up to n = 46 for `f64` (3.4 vs 3.8–4.6
+//! µs at 32, 8.4 vs 9.0–9.4 at 44, 9.5 vs 9.8–10.3 at 46) and lost from 48
+//! (10.7 vs 9.9); for `f32` it won up to 60 (2.0 vs 3.1 µs at 32, 11.1 vs 12.1
+//! at 60) and lost at 64 (13.2 vs 12.7). The whole `inv` agreed (CPU time, one
+//! thread: 32×32 `f64` 5.6–5.7 vs 5.9–6.2 µs, `f32` 2.7 vs 4.1–4.4; 48×48 `f64`
+//! 15–16 vs 14–15, `f32` 7.9–8.3 vs 9.2–10.1). Before the workspaces were
+//! aligned the measured crossover was at n = 28 (4.1 vs 4.0 µs), with a lane
 //! workspace placed off a cache line (24×24 `f64` took 2.6 µs then, 1.5 µs
-//! aligned).
-//! FMA made the lane kernel ~10% faster; with it the run-time-order code at
-//! n = 16 beats the unrolled compile-time one (0.66 vs 0.74 µs). Past 64 the
-//! blocked kernel still beat the LAPACK loop: 1.8× at n = 80 (batches and
+//! aligned). FMA made the lane kernel ~10% faster. Past 64 the blocked kernel
+//! still beat the LAPACK loop: 1.8× at n = 80 (batches and
 //! single matrices), 1.5× on batches at 96–128 but only 1.1–1.2× on a single
 //! matrix, and it lost at 160 (0.85×); [`MAX_N`] stays at 64. In the blocked
 //! kernel, tiles of 3 vectors × 4 columns were no faster than 2 × 4.
@@ -226,20 +243,44 @@ pub(crate) const BLOCK: usize = 32;
 /// Largest order with a fully unrolled kernel.
 pub(crate) const UNROLLED_MAX: usize = 8;
 
-/// From this order on, one matrix at a time, vectorised along its columns:
-/// 32 for `f64` on CPUs with AVX2 and FMA (where the blocked kernel's tiles
-/// are explicit AVX2 + FMA code), 48 for `f64` elsewhere, 62 for `f32`
-/// (8 lanes): where the lane kernel's `n²` lane vectors stop paying for
-/// themselves (see the crossovers above).
-pub(crate) fn one_at_a_time<T>() -> usize {
-    if std::mem::size_of::<T>() == 4 {
-        62
-    } else if simd::has_avx2_fma() {
-        32
+/// The most matrices a partial last chunk of order `n` may hold and still be
+/// inverted [one at a time](blocked) rather than in lanes: padded with
+/// identities, a chunk costs the lane kernel a whole chunk's work however few
+/// matrices it holds. 0 up to [`UNROLLED_MAX`] (the unrolled kernels are cheap
+/// per chunk). From the lane kernel's time per matrix over the blocked one's,
+/// `r` (`kernel_ns`, a block in L1, one thread, a 2-core Zen 4): one at a time
+/// while `count < lanes * r`. `f64` (4 lanes): `r` 0.29 at n = 9, 0.49 at 16,
+/// 0.46 at 20, 0.62 at 24, 0.71 at 32, 0.80 at 48, 0.88 at 64; `f32` (8
+/// lanes): 0.23 at 9, 0.27 at 12, 0.40 at 16 and 24, 0.50 at 32, 0.61 at 48,
+/// 0.69 at 64.
+pub(crate) fn one_at_a_time_max<T>(n: usize) -> usize {
+    if n <= UNROLLED_MAX {
+        0
+    } else if std::mem::size_of::<T>() == 4 {
+        match n {
+            ..12 => 1,
+            12..16 => 2,
+            16..48 => 3,
+            _ => 4,
+        }
     } else {
-        48
+        match n {
+            ..24 => 1,
+            24..48 => 2,
+            _ => 3,
+        }
     }
 }
+
+/// From this order on every matrix goes [one at a time](blocked). On general
+/// matrices (rows interchanged at most steps) the lane kernel at 64×64 was
+/// far slower than the blocked kernel (`KPIV=1 ... kernel_ns`, two rounds on
+/// a Zen 4: `f64` 34.9–35.3 vs 22.7–23.6 µs, `f32` 26.3–28.7 vs 17.2), though
+/// faster on diagonally dominant ones (15.5–15.7 vs 17.8–18.3) and at 60×60
+/// either way (general `f64` 15.1–15.3 vs 21.4–21.6). Likely cause: its
+/// lane-by-lane row swaps touch every column at a 2 KB stride, which maps
+/// them all to two sets of L1.
+pub(crate) const ONE_AT_A_TIME_FROM: usize = 64;
 
 /// Largest order the kernels take (see the crossovers above).
 pub(crate) const MAX_N: usize = 64;
@@ -251,16 +292,17 @@ pub(crate) fn has_kernel<T: Scalar>(n: usize) -> bool {
 
 /// One worker's scratch for the kernels of order `n`: a few kilobytes for the
 /// unrolled sizes (kept on the stack); above, `n²` lane vectors (one matrix
-/// per lane, at most 70 KB for `f64` and 119 KB for `f32`) or one padded
-/// matrix for the one-at-a-time kernel, each on a cache line.
+/// per lane; at n = 63, 124 KB, and as much again for `f64`'s slots) and one
+/// padded matrix for the one-at-a-time kernel, each on a cache line.
 pub(crate) struct Workspace<T> {
     n: usize,
     check_finite: bool,
     idx: Vec<T>,
-    /// Matrices per kernel call: one per SIMD lane, or 1 from
-    /// [`one_at_a_time`] on (vectorised along the columns instead).
+    /// Matrices per kernel call: one per SIMD lane, or 1 (every matrix one
+    /// at a time, vectorised along its columns: tests and benchmarks only).
     lanes: usize,
-    /// The one-at-a-time kernel's scratch, from [`one_at_a_time`] on.
+    /// The one-at-a-time kernel's scratch, above [`UNROLLED_MAX`]: for a
+    /// partial last chunk of at most [`one_at_a_time_max`] matrices.
     one: Option<Blocked<T>>,
     a4: Aligned<[T; 4]>,
     a8: Aligned<[T; 8]>,
@@ -280,14 +322,12 @@ impl<T: Scalar> Workspace<T> {
         Self::with_lanes(n, check_finite, lane_count::<T>(n))
     }
 
-    /// [`new`](Self::new) with `lanes` matrices per kernel call (4 or 8 below
-    /// [`one_at_a_time`]; 1, the blocked kernel, at any order): tests compare
-    /// the lane counts.
+    /// [`new`](Self::new) with `lanes` matrices per kernel call (4 or 8; 1,
+    /// the blocked kernel for every matrix): tests compare the lane counts,
+    /// the benchmark below measures the two kernels.
     fn with_lanes(n: usize, check_finite: bool, lanes: usize) -> Self {
         debug_assert!(has_kernel::<T>(n));
-        // 1 (the blocked kernel) is valid at every order; the benchmark below
-        // uses it to measure the crossover.
-        debug_assert!(lanes == 1 || (n < one_at_a_time::<T>() && (lanes == 4 || lanes == 8)));
+        debug_assert!(matches!(lanes, 1 | 4 | 8));
         let dynamic = n > UNROLLED_MAX;
         let size = |l: usize| if dynamic && lanes == l { n * n } else { 0 };
         let (nn4, nn8) = (size(4), size(8));
@@ -296,7 +336,7 @@ impl<T: Scalar> Workspace<T> {
             check_finite,
             idx: (0..=n).map(index_value).collect(),
             lanes,
-            one: (lanes == 1).then(|| Blocked::new(n)),
+            one: (lanes == 1 || dynamic).then(|| Blocked::new(n)),
             a4: Aligned::new(nn4, [T::zero(); 4]),
             a8: Aligned::new(nn8, [T::zero(); 8]),
             piv4: Aligned::new(if nn4 > 0 { n } else { 0 }, [T::zero(); 4]),
@@ -330,21 +370,44 @@ impl<T: Scalar> Workspace<T> {
         let count = block.len() / nn;
         debug_assert!(count <= BLOCK && block.len() == count * nn);
         debug_assert!(src.is_none_or(|s| s.len() == block.len()));
-        if let Some(one) = &mut self.one {
+        // Matrices in lanes: all, but none with `lanes == 1`, and not a partial
+        // last chunk few enough to go one at a time.
+        let tail = count % self.lanes;
+        let in_lanes = if self.lanes == 1 {
+            0
+        } else if tail > 0 && tail <= one_at_a_time_max::<T>(self.n) {
+            count - tail
+        } else {
+            count
+        };
+        let (head, rest) = block.split_at_mut(in_lanes * nn);
+        let (src_head, src_rest) = match src {
+            Some(s) => {
+                let (h, r) = s.split_at(in_lanes * nn);
+                (Some(h), Some(r))
+            }
+            None => (None, None),
+        };
+        let mut status = match (in_lanes, self.lanes) {
+            (0, _) => [LaneStatus::Ok; BLOCK],
+            (_, 4) => self.lanes::<4>(src_head, head),
+            _ => self.lanes::<8>(src_head, head),
+        };
+        if in_lanes < count {
+            let Some(one) = &mut self.one else {
+                unreachable!("one at a time only above the unrolled orders, with its scratch");
+            };
             let mut job = OneAtATime {
-                src,
-                part: block,
+                src: src_rest,
+                part: rest,
                 ws: one,
                 check_finite: self.check_finite,
                 status: [LaneStatus::Ok; BLOCK],
             };
             simd::run_fused_wide(&mut job);
-            return job.status;
+            status[in_lanes..count].copy_from_slice(&job.status[..count - in_lanes]);
         }
-        match self.lanes {
-            4 => self.lanes::<4>(src, block),
-            _ => self.lanes::<8>(src, block),
-        }
+        status
     }
 
     /// The block through the kernel for this `n`, `L` matrices at a time, in one
@@ -367,7 +430,13 @@ impl<T: Scalar> Workspace<T> {
             };
         }
         fixed!(1 2 3 4 5 6 7 8);
-        if self.n == 16 {
+        // n = 16 with the order a compile-time constant: faster only for `f64`
+        // on AVX2 + FMA (`kernel_ns`, three interleaved rounds on a Zen 4,
+        // constant against run-time order: `f64` 419–432 vs 456–493 ns, with
+        // row interchanges 587–621 vs 625–665; `f32` 359–373 vs 321–327; on
+        // the baseline instruction set `f64` 1231–1270 vs 934–949, `f32`
+        // 1172 vs 707–714).
+        if self.n == 16 && std::mem::size_of::<T>() == 8 && simd::has_avx2_fma() {
             self.job::<L, 16>(src, part)
         } else {
             self.job::<L, 0>(src, part)
@@ -417,13 +486,14 @@ const fn lanes<T>() -> usize {
     }
 }
 
-/// Matrices per kernel call for order `n`: 1 from [`one_at_a_time`] on; 8 for
-/// `f64` of order 3, 4 and 8 where the CPU has AVX2 (two 256-bit vectors per
-/// lane vector: two independent chains of steps, one for each half, overlap
-/// where one chain alone waits on its divisions and comparisons); else one
-/// 256-bit vector's worth ([`lanes`]).
+/// Matrices per kernel call for order `n`: 1 at [`MAX_N`] (the blocked
+/// kernel, see [`ONE_AT_A_TIME_FROM`]); 8 for `f64` of order 3, 4 and 8 where
+/// the CPU has AVX2 (two 256-bit vectors per lane vector: two independent
+/// chains of steps, one for each half, overlap where one chain alone waits on
+/// its divisions and comparisons); else one 256-bit vector's worth
+/// ([`lanes`]).
 fn lane_count<T: Scalar>(n: usize) -> usize {
-    if n >= one_at_a_time::<T>() {
+    if n >= ONE_AT_A_TIME_FROM {
         1
     } else if std::mem::size_of::<T>() == 8 && matches!(n, 3 | 4 | 8) && simd::has_avx2() {
         8
@@ -930,8 +1000,8 @@ fn scatter_slots<T: Scalar, const L: usize>(a: &[[T; L]], slots: &mut [T]) {
     }
 }
 
-/// One kernel call from [`one_at_a_time`] on: the block's matrices one after
-/// another through the blocked kernel (see `blocked`).
+/// The block's matrices one after another through the blocked kernel (see
+/// `blocked`): a partial last chunk of at most [`one_at_a_time_max`].
 struct OneAtATime<'a, T> {
     src: Option<&'a [T]>,
     part: &'a mut [T],
