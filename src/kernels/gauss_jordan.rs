@@ -205,9 +205,7 @@ pub(crate) fn invert<T: Scalar, const L: usize, const FMA: bool>(
         for side in [left, right] {
             let mut quads = side.chunks_exact_mut(4 * n);
             for quad in &mut quads {
-                let (c0, rest) = quad.split_at_mut(n);
-                let (c1, rest) = rest.split_at_mut(n);
-                let (c2, c3) = rest.split_at_mut(n);
+                let [c0, c1, c2, c3] = four_columns(quad, n);
                 let mk = colk[k + 1];
                 let (p0, p1, p2, p3) = (c0[k], c1[k], c2[k], c3[k]);
                 let q0 = fms_lanes::<T, L, FMA>(c0[k + 1], mk, p0);
@@ -251,9 +249,7 @@ pub(crate) fn invert<T: Scalar, const L: usize, const FMA: bool>(
         for side in [left, right] {
             let mut quads = side.chunks_exact_mut(4 * n);
             for quad in &mut quads {
-                let (c0, rest) = quad.split_at_mut(n);
-                let (c1, rest) = rest.split_at_mut(n);
-                let (c2, c3) = rest.split_at_mut(n);
+                let [c0, c1, c2, c3] = four_columns(quad, n);
                 let (p0, p1, p2, p3) = (c0[k], c1[k], c2[k], c3[k]);
                 let rows = c0.iter_mut().zip(c1.iter_mut()).zip(c2.iter_mut());
                 for (((x0, x1), x2), (x3, &m)) in rows.zip(c3.iter_mut().zip(colk.iter())) {
@@ -277,6 +273,15 @@ pub(crate) fn invert<T: Scalar, const L: usize, const FMA: bool>(
     // The row interchanges are undone as column interchanges by the caller
     // (see `column_order_into`), when the lanes are scattered.
     lane_status(n, pivots.first_zero, none, pivots.smallest, probe, idx)
+}
+
+/// The four columns of `quad` (`4 n` lane vectors).
+#[inline(always)]
+fn four_columns<T>(quad: &mut [T], n: usize) -> [&mut [T]; 4] {
+    let (c0, rest) = quad.split_at_mut(n);
+    let (c1, rest) = rest.split_at_mut(n);
+    let (c2, c3) = rest.split_at_mut(n);
+    [c0, c1, c2, c3]
 }
 
 /// What [`invert`] notes of the pivots: per lane, the first step with a zero
