@@ -188,7 +188,6 @@ pub(crate) fn invert<T: Scalar, const L: usize, const FMA: bool>(
     let mut pivots = Pivots {
         first_zero: none,
         smallest: splat(<T::Real as Float>::infinity()),
-        none,
     };
     let mut k = 0;
     while k + 1 < n {
@@ -201,12 +200,13 @@ pub(crate) fn invert<T: Scalar, const L: usize, const FMA: bool>(
         let (left, rest) = a.split_at_mut(k * n);
         let (colk, rest) = rest.split_at_mut(n);
         let (colk1, right) = rest.split_at_mut(n);
-        // Both steps on every other column, four at a time.
+        // Both steps on every other column, four at a time: `mk` is step k's
+        // multiplier of row k + 1, `m1k` step k + 1's of row k.
+        let (mk, m1k) = (colk[k + 1], colk1[k]);
         for side in [left, right] {
             let mut quads = side.chunks_exact_mut(4 * n);
             for quad in &mut quads {
                 let [c0, c1, c2, c3] = four_columns(quad, n);
-                let mk = colk[k + 1];
                 let (p0, p1, p2, p3) = (c0[k], c1[k], c2[k], c3[k]);
                 let q0 = fms_lanes::<T, L, FMA>(c0[k + 1], mk, p0);
                 let q1 = fms_lanes::<T, L, FMA>(c1[k + 1], mk, p1);
@@ -220,11 +220,10 @@ pub(crate) fn invert<T: Scalar, const L: usize, const FMA: bool>(
                     *x2 = fms_lanes::<T, L, FMA>(fms_lanes::<T, L, FMA>(*x2, m, p2), m1, q2);
                     *x3 = fms_lanes::<T, L, FMA>(fms_lanes::<T, L, FMA>(*x3, m, p3), m1, q3);
                 }
-                let m1 = colk1[k];
-                c0[k] = fms_lanes::<T, L, FMA>(mul(p0, rp), m1, q0);
-                c1[k] = fms_lanes::<T, L, FMA>(mul(p1, rp), m1, q1);
-                c2[k] = fms_lanes::<T, L, FMA>(mul(p2, rp), m1, q2);
-                c3[k] = fms_lanes::<T, L, FMA>(mul(p3, rp), m1, q3);
+                c0[k] = fms_lanes::<T, L, FMA>(mul(p0, rp), m1k, q0);
+                c1[k] = fms_lanes::<T, L, FMA>(mul(p1, rp), m1k, q1);
+                c2[k] = fms_lanes::<T, L, FMA>(mul(p2, rp), m1k, q2);
+                c3[k] = fms_lanes::<T, L, FMA>(mul(p3, rp), m1k, q3);
                 c0[k + 1] = mul(q0, rp1);
                 c1[k + 1] = mul(q1, rp1);
                 c2[k + 1] = mul(q2, rp1);
@@ -285,11 +284,10 @@ fn four_columns<T>(quad: &mut [T], n: usize) -> [&mut [T]; 4] {
 }
 
 /// What [`invert`] notes of the pivots: per lane, the first step with a zero
-/// pivot (`none` while there is none) and the smallest nonzero pivot modulus.
+/// pivot (`idx[n]` while there is none) and the smallest nonzero pivot modulus.
 struct Pivots<T: Scalar, const L: usize> {
     first_zero: [T; L],
     smallest: [T::Real; L],
-    none: [T; L],
 }
 
 impl<T: Scalar, const L: usize> Pivots<T, L> {
@@ -338,7 +336,12 @@ impl<T: Scalar, const L: usize> Pivots<T, L> {
         self.first_zero = select_eq(
             best,
             zero,
-            select_eq(self.first_zero, self.none, splat(idx[k]), self.first_zero),
+            select_eq(
+                self.first_zero,
+                splat(idx[n]),
+                splat(idx[k]),
+                self.first_zero,
+            ),
             self.first_zero,
         );
         self.smallest = select_gt(

@@ -47,8 +47,9 @@
 //! order), best of three rounds, lane kernel against blocked: 28×28 3.63 vs
 //! 4.08 µs, 30×30 4.51 vs 4.53, 32×32 5.47 vs 4.73, 33×33 6.10 vs 6.61 (its
 //! columns padded to 40 rows), 36×36 8.10 vs 6.84, 40×40 11.2 vs 7.55; so
-//! from 32 on, where the CPU has AVX2 and FMA (until the lane kernel took two steps per pass, below). The whole `inv` on one thread
-//! (CPU time, three interleaved rounds) agrees at 40×40 (17.7–18.8 → 15.2–16.7
+//! from 32 on, where the CPU has AVX2 and FMA (until the lane kernel took two
+//! steps per pass, below). The whole `inv` on one thread (CPU time, three
+//! interleaved rounds) agrees at 40×40 (17.7–18.8 → 15.2–16.7
 //! µs) and is unchanged at 32×32 (8.6–10.7 vs 8.6–11.5 µs: there the 40 MB
 //! of input and of output streaming through memory weigh most). The figures
 //! below are from before.
@@ -80,8 +81,9 @@
 //! 8.89–9.01, 64×64 15.5–15.7 vs 17.8–18.3; `f32` 64×64 9.0–9.4 vs
 //! 12.9–13.3) and on the baseline instruction set (`f64` 32×32 5.50–5.53 vs
 //! 6.40–6.42, 64×64 36.8 vs 42.6–42.7; level at 16×16 only). The whole `inv`
-//! on one thread (CPU time, two rounds, diagonally dominant): `f64` 32×32 5.83–6.25 → 4.60–4.88
-//! µs, 64×64 24.4–32.4 → 21.6–27.2, `f32` 64×64 15.9–22.8 → 13.7–14.1. So
+//! on one thread (CPU time, two rounds, diagonally dominant): `f64` 32×32
+//! 5.83–6.25 → 4.60–4.88 µs, 64×64 24.4–32.4 → 21.6–27.2, `f32` 64×64
+//! 15.9–22.8 → 13.7–14.1. So
 //! below 64 the blocked kernel now takes only what a chunk of lanes would
 //! waste on padding: a partial last chunk of few matrices
 //! ([`one_at_a_time_max`]). General matrices at 32×32, three rounds: 3.48–3.60
@@ -381,13 +383,7 @@ impl<T: Scalar> Workspace<T> {
             count
         };
         let (head, rest) = block.split_at_mut(in_lanes * nn);
-        let (src_head, src_rest) = match src {
-            Some(s) => {
-                let (h, r) = s.split_at(in_lanes * nn);
-                (Some(h), Some(r))
-            }
-            None => (None, None),
-        };
+        let (src_head, src_rest) = src.map(|s| s.split_at(in_lanes * nn)).unzip();
         let mut status = match (in_lanes, self.lanes) {
             (0, _) => [LaneStatus::Ok; BLOCK],
             (_, 4) => self.lanes::<4>(src_head, head),
