@@ -552,7 +552,7 @@ mod tests {
         let mut piv = vec![[T::zero(); 1]; n];
         let idx: Vec<T> = (0..=n).map(index_value).collect();
         let zero = <T::Real as Zero>::zero();
-        let s = invert::<T, 1, FMA>(n, &mut a, &mut piv, &idx, [zero])[0];
+        let s = invert::<T, 1, FMA>(n, n, &mut a, &mut piv, &idx, [zero])[0];
         let mut order = vec![0; n];
         column_order_into(&piv, 0, &mut order);
         let x = order

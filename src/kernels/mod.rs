@@ -10,8 +10,8 @@
 //! | n | kernel |
 //! |---|---|
 //! | 1 ..= [`UNROLLED_MAX`] | the elimination with `n` a compile-time constant, fully unrolled: for n = 1, 2, 3 this *is* the closed form, in LU form (no determinant, so no overflow at 1e200 and no absolute threshold) |
-//! | `UNROLLED_MAX` < n < [`ONE_AT_A_TIME_FROM`] (64) | the [run-time-order lane kernel](gauss_jordan::invert) with a per-thread workspace, two pivot steps per pass over the matrices; row interchanges lane by lane (scalar swaps, `O(n)` per step instead of `O(n²)` blends); for n = 16 `f64` on AVX2 + FMA (a common block size) the same code with `n` a compile-time constant |
-//! | the same orders, a partial last chunk of at most [`one_at_a_time_max`] matrices (a matrix alone, a small stack); every matrix from `ONE_AT_A_TIME_FROM` to [`MAX_N`] | [one matrix at a time](blocked) (it stays in L1 or L2), vectorised along its columns, the updates delayed over panels of 8 steps and applied by register tiles: the same operations as the lane kernel in another order, so the same bits |
+//! | `UNROLLED_MAX` < n <= [`MAX_N`] (64) | the [run-time-order lane kernel](gauss_jordan::invert) with a per-thread workspace, two pivot steps per pass over the matrices; row interchanges lane by lane (scalar swaps, `O(n)` per step instead of `O(n²)` blends), the columns a [padded stride](lane_stride) apart; for n = 16 `f64` on AVX2 + FMA (a common block size) the same code with `n` a compile-time constant |
+//! | the same orders, a partial last chunk of at most [`one_at_a_time_max`] matrices (a matrix alone, a small stack) | [one matrix at a time](blocked) (it stays in L1 or L2), vectorised along its columns, the updates delayed over panels of 8 steps and applied by register tiles: the same operations as the lane kernel in another order, so the same bits |
 //! | above, or complex | LAPACK (`getrf` + `getri`) |
 //!
 //! Lanes: 4 for `f64`, 8 for `f32` (one 256-bit register each), compiled for AVX2
@@ -76,7 +76,7 @@
 //! → 1203–1226, 31×31 3203–3209 → 2379–2504 (general matrices: 16×16 655–660
 //! → 583–597, 24×24 1930–1936 → 1521–1549). With that it beats the blocked
 //! kernel per matrix at every order below 64 (at 64 only without row
-//! interchanges, see [`ONE_AT_A_TIME_FROM`]), with AVX2 + FMA (two
+//! interchanges until its columns were padded, see [`lane_stride`]), with AVX2 + FMA (two
 //! rounds: `f64` 32×32 2.45–2.47 vs 3.45–3.68 µs, 48×48 7.10–7.12 vs
 //! 8.89–9.01, 64×64 15.5–15.7 vs 17.8–18.3; `f32` 64×64 9.0–9.4 vs
 //! 12.9–13.3) and on the baseline instruction set (`f64` 32×32 5.50–5.53 vs
@@ -84,7 +84,7 @@
 //! on one thread (CPU time, two rounds, diagonally dominant): `f64` 32×32
 //! 5.83–6.25 → 4.60–4.88 µs, 64×64 24.4–32.4 → 21.6–27.2, `f32` 64×64
 //! 15.9–22.8 → 13.7–14.1. So
-//! below 64 the blocked kernel now takes only what a chunk of lanes would
+//! the blocked kernel now takes only what a chunk of lanes would
 //! waste on padding: a partial last chunk of few matrices
 //! ([`one_at_a_time_max`]). General matrices at 32×32, three rounds: 3.48–3.60
 //! vs 4.34–4.43 µs.
@@ -274,15 +274,25 @@ pub(crate) fn one_at_a_time_max<T>(n: usize) -> usize {
     }
 }
 
-/// From this order on every matrix goes [one at a time](blocked). On general
-/// matrices (rows interchanged at most steps) the lane kernel at 64×64 was
-/// far slower than the blocked kernel (`KPIV=1 ... kernel_ns`, two rounds on
-/// a Zen 4: `f64` 34.9–35.3 vs 22.7–23.6 µs, `f32` 26.3–28.7 vs 17.2), though
-/// faster on diagonally dominant ones (15.5–15.7 vs 17.8–18.3) and at 60×60
-/// either way (general `f64` 15.1–15.3 vs 21.4–21.6). Likely cause: its
-/// lane-by-lane row swaps touch every column at a 2 KB stride, which maps
-/// them all to two sets of L1.
-pub(crate) const ONE_AT_A_TIME_FROM: usize = 64;
+/// The lane kernel's column stride for order `n`, in lane vectors (32 bytes
+/// each: 4 `f64` or 8 `f32` lanes): `n`, or `n + 2` where `n` is a multiple of
+/// 16 above 16. A row interchange, lane by lane, touches one vector in every
+/// column, so `n` vectors a stride apart: at `n` = 64 (2 KB) they fall in 2 of
+/// L1's 64 sets (8 ways each), at 32 in 4, at 48 in 8: more lines than those
+/// sets hold, so every step's interchange missed L1. With the stride `n + 2`
+/// (an odd number of cache lines) they spread over all 64 sets. `kernel_ns`,
+/// one thread, general `f64` matrices on a 2-core Zen 4, three rounds each:
+/// 64×64 35.8–38.0 → 18.1–19.1 µs (the blocked kernel: 24.4–25.3, which had
+/// taken every 64×64 matrix until then), 48×48 9.1–12.9 → 8.7–9.0, 32×32
+/// 3.6–4.8 → 3.2–3.3; 16×16 (16 vectors in 8 sets) and the orders in between
+/// unchanged within the noise.
+pub(crate) const fn lane_stride(n: usize) -> usize {
+    if n % 16 == 0 && n > 16 {
+        n + 2
+    } else {
+        n
+    }
+}
 
 /// Largest order the kernels take (see the crossovers above).
 pub(crate) const MAX_N: usize = 64;
@@ -293,8 +303,9 @@ pub(crate) fn has_kernel<T: Scalar>(n: usize) -> bool {
 }
 
 /// One worker's scratch for the kernels of order `n`: a few kilobytes for the
-/// unrolled sizes (kept on the stack); above, `n²` lane vectors (one matrix
-/// per lane; at n = 63, 124 KB, and as much again for `f64`'s slots) and one
+/// unrolled sizes (kept on the stack); above, `n` columns of
+/// [`lane_stride`]`(n)` lane vectors (one matrix per lane; at n = 64, 132 KB,
+/// and as much again for `f64`'s slots) and one
 /// padded matrix for the one-at-a-time kernel, each on a cache line.
 pub(crate) struct Workspace<T> {
     n: usize,
@@ -331,7 +342,8 @@ impl<T: Scalar> Workspace<T> {
         debug_assert!(has_kernel::<T>(n));
         debug_assert!(matches!(lanes, 1 | 4 | 8));
         let dynamic = n > UNROLLED_MAX;
-        let size = |l: usize| if dynamic && lanes == l { n * n } else { 0 };
+        let ld = lane_stride(n);
+        let size = |l: usize| if dynamic && lanes == l { ld * n } else { 0 };
         let (nn4, nn8) = (size(4), size(8));
         Workspace {
             n,
@@ -345,7 +357,7 @@ impl<T: Scalar> Workspace<T> {
             piv8: Aligned::new(if nn8 > 0 { n } else { 0 }, [T::zero(); 8]),
             order: vec![0; n],
             slots: Aligned::new(
-                if slots_by_transposes::<T, 4>(n) {
+                if slots_by_transposes::<T, 4>(n, ld) {
                     nn4 * 4
                 } else {
                     0
@@ -459,6 +471,7 @@ impl<T: Scalar> Workspace<T> {
         let mut job = Job::<T, L, N> {
             src,
             n: self.n,
+            ld: lane_stride(self.n),
             order: &mut self.order,
             slots: &mut self.slots,
             check_finite: self.check_finite,
@@ -482,16 +495,13 @@ const fn lanes<T>() -> usize {
     }
 }
 
-/// Matrices per kernel call for order `n`: 1 at [`MAX_N`] (the blocked
-/// kernel, see [`ONE_AT_A_TIME_FROM`]); 8 for `f64` of order 3, 4 and 8 where
+/// Matrices per kernel call for order `n`: 8 for `f64` of order 3, 4 and 8 where
 /// the CPU has AVX2 (two 256-bit vectors per lane vector: two independent
 /// chains of steps, one for each half, overlap where one chain alone waits on
 /// its divisions and comparisons); else one 256-bit vector's worth
 /// ([`lanes`]).
 fn lane_count<T: Scalar>(n: usize) -> usize {
-    if n >= ONE_AT_A_TIME_FROM {
-        1
-    } else if std::mem::size_of::<T>() == 8 && matches!(n, 3 | 4 | 8) && simd::has_avx2() {
+    if std::mem::size_of::<T>() == 8 && matches!(n, 3 | 4 | 8) && simd::has_avx2() {
         8
     } else {
         lanes::<T>()
@@ -876,6 +886,8 @@ fn scatter_by_lane<T: Scalar, const L: usize, const N: usize>(
 struct Job<'a, T, const L: usize, const N: usize> {
     src: Option<&'a [T]>,
     n: usize,
+    /// The column stride of `a`, in lane vectors ([`lane_stride`]).
+    ld: usize,
     order: &'a mut [usize],
     slots: &'a mut [T],
     check_finite: bool,
@@ -911,42 +923,46 @@ impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
         part: &mut [T],
     ) -> [LaneStatus; L] {
         let nn = n * n;
-        let a = &mut self.a[..nn];
+        // A compile-time order has a compile-time stride.
+        let ld = if N > 0 { lane_stride(N) } else { self.ld };
+        let a = &mut self.a[..ld * n];
         let count = part.len() / nn;
         let input: &[T] = src.unwrap_or(part);
         for (l, m) in input.chunks_exact(nn).enumerate() {
-            for (x, &v) in a.iter_mut().zip(m) {
-                x[l] = v;
+            for (col, m) in a.chunks_exact_mut(ld).zip(m.chunks_exact(n)) {
+                for (x, &v) in col.iter_mut().zip(m) {
+                    x[l] = v;
+                }
             }
         }
         // Missing lanes get the identity, which inverts without incident.
         for l in count..L {
-            for (e, x) in a.iter_mut().enumerate() {
-                x[l] = if e % (n + 1) == 0 {
-                    T::one()
-                } else {
-                    T::zero()
-                };
+            for (c, col) in a.chunks_exact_mut(ld).enumerate() {
+                for (r, x) in col[..n].iter_mut().enumerate() {
+                    x[l] = if r == c { T::one() } else { T::zero() };
+                }
             }
         }
         let probe = if self.check_finite {
-            finite_probe(a.chunks_exact(n))
+            finite_probe(a.chunks_exact(ld).map(|c| &c[..n]))
         } else {
             [<T::Real as num_traits::Zero>::zero(); L]
         };
-        let status = invert::<T, L, FMA>(n, a, &mut self.piv[..n], &self.idx[..=n], probe);
+        let status = invert::<T, L, FMA>(n, ld, a, &mut self.piv[..n], &self.idx[..=n], probe);
         let order = &mut self.order[..n];
-        if FMA && count == L && slots_by_transposes::<T, L>(n) {
-            // A whole chunk: transposed into one matrix per slot, then each
-            // lane's columns copied whole in their order.
-            let slots = &mut self.slots[..L * nn];
+        if FMA && count == L && slots_by_transposes::<T, L>(n, ld) {
+            // A whole chunk: transposed into one matrix per slot (columns
+            // `ld` apart), then each lane's columns copied whole in their
+            // order.
+            let size = ld * n;
+            let slots = &mut self.slots[..L * size];
             scatter_slots(a, slots);
             for (l, m) in part.chunks_exact_mut(nn).enumerate() {
                 if status[l] == LaneStatus::Ok {
                     column_order_into(&self.piv[..n], l, order);
-                    let slot = &slots[l * nn..(l + 1) * nn];
+                    let slot = &slots[l * size..(l + 1) * size];
                     for (&c, dst) in order.iter().zip(m.chunks_exact_mut(n)) {
-                        dst.copy_from_slice(&slot[c * n..(c + 1) * n]);
+                        dst.copy_from_slice(&slot[c * ld..c * ld + n]);
                     }
                 } else if let Some(src) = src {
                     m.copy_from_slice(&src[l * nn..(l + 1) * nn]);
@@ -958,7 +974,7 @@ impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
             if status[l] == LaneStatus::Ok {
                 column_order_into(&self.piv[..n], l, order);
                 for (&c, dst) in order.iter().zip(m.chunks_exact_mut(n)) {
-                    for (x, v) in a[c * n..(c + 1) * n].iter().zip(dst) {
+                    for (x, v) in a[c * ld..c * ld + n].iter().zip(dst) {
                         *v = x[l];
                     }
                 }
@@ -970,13 +986,14 @@ impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
     }
 }
 
-/// Whether the lane kernel's whole chunks of order `n` leave the lanes by
-/// 4×4 transposes ([`scatter_slots`]): `f64` in 4 lanes, `n²` a multiple of 4,
-/// on x86-64 (the caller also needs AVX2, implied by its fused variant).
-fn slots_by_transposes<T: Scalar, const L: usize>(n: usize) -> bool {
+/// Whether the lane kernel's whole chunks of order `n` (column stride `ld`)
+/// leave the lanes by 4×4 transposes ([`scatter_slots`]): `f64` in 4 lanes,
+/// `ld n` a multiple of 4, on x86-64 (the caller also needs AVX2, implied by
+/// its fused variant).
+fn slots_by_transposes<T: Scalar, const L: usize>(n: usize, ld: usize) -> bool {
     cfg!(target_arch = "x86_64")
         && L == 4
-        && n * n % 4 == 0
+        && ld * n % 4 == 0
         && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f64>()
 }
 
@@ -984,7 +1001,7 @@ fn slots_by_transposes<T: Scalar, const L: usize>(n: usize) -> bool {
 /// only where [`slots_by_transposes`] holds, in code run on CPUs with AVX2.
 #[inline(always)]
 fn scatter_slots<T: Scalar, const L: usize>(a: &[[T; L]], slots: &mut [T]) {
-    assert!(slots_by_transposes::<T, L>(4) && slots.len() == L * a.len());
+    assert!(slots_by_transposes::<T, L>(4, 4) && slots.len() == L * a.len());
     #[cfg(target_arch = "x86_64")]
     // SAFETY: `T` is `f64` and `L` is 4 (asserted), so `[T; L]` is
     // `[f64; 4]`; the lengths are unchanged. The callers run only in the
