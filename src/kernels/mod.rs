@@ -281,11 +281,14 @@ pub(crate) fn one_at_a_time_max<T>(n: usize) -> usize {
 /// L1's 64 sets (8 ways each), at 32 in 4, at 48 in 8: more lines than those
 /// sets hold, so every step's interchange missed L1. With the stride `n + 2`
 /// (an odd number of cache lines) they spread over all 64 sets. `kernel_ns`,
-/// one thread, general `f64` matrices on a 2-core Zen 4, three rounds each:
-/// 64×64 35.8–38.0 → 18.1–19.1 µs (the blocked kernel: 24.4–25.3, which had
-/// taken every 64×64 matrix until then), 48×48 9.1–12.9 → 8.7–9.0, 32×32
-/// 3.6–4.8 → 3.2–3.3; 16×16 (16 vectors in 8 sets) and the orders in between
-/// unchanged within the noise.
+/// one thread, general `f64` matrices on a 2-core Zen 4: 64×64 35.8–38.0 →
+/// 18.1–18.2 µs (three rounds each; padded by one vector 18.7–23.4, by four
+/// 18.2–18.7; the blocked kernel, which had taken every 64×64 matrix until
+/// then, 24.4–25.3), 48×48 9.1–12.9 → 8.7–9.0, 32×32 3.6–4.8 → 3.2–3.3 (two
+/// rounds unpadded, nine padded by 1, 2 or 4 vectors); 16×16 (16 vectors in
+/// 8 sets) and the orders in between unchanged within the noise, and 60×60
+/// padded to a stride of 64 went from 15.1–15.4 to 29.9–32.1 µs: the same
+/// conflict.
 pub(crate) const fn lane_stride(n: usize) -> usize {
     if n % 16 == 0 && n > 16 {
         n + 2
