@@ -116,16 +116,48 @@ fn larger_matrices_in_every_layout() {
     });
 }
 
+/// [`check_every_layout`] for one matrix large enough for the vendor to use
+/// its own threads: its bits depend on how many it uses, which other tests of
+/// this binary change while they run batches (the vendor is held to one
+/// thread during a parallel batch; serially, or alone, the bits agree). So each
+/// layout's inverse must pass LAPACK's acceptance test and agree with the
+/// C-order result to a forward-error ratio below 30 (a misplaced band of the
+/// copy would be far off), rather than bit for bit.
+fn check_every_layout_close<T: TestScalar>(a: &ArrayD<T>, poison: T) {
+    let a2 = a.view().into_dimensionality::<Ix2>().unwrap();
+    let expected = a.inv().unwrap();
+    let expected = expected.view().into_dimensionality::<Ix2>().unwrap();
+    common::assert_inverse(a2, expected, "C order");
+    for (name, b) in &layouts(a, poison) {
+        let what = format!("{name} {:?}", a.shape());
+        assert_eq!(b, a, "{what}: the layout keeps the logical content");
+        let before = b.clone();
+        for (how, x) in [
+            ("array", b.inv()),
+            ("view", b.view().inv()),
+            ("IxDyn view", b.view().into_dyn().inv()),
+        ] {
+            let x = x.unwrap_or_else(|e| panic!("{what} {how}: {e}"));
+            assert!(x.is_standard_layout(), "{what} {how}: output layout");
+            let x = x.view().into_dimensionality::<Ix2>().unwrap();
+            common::assert_inverse(a2, x, &format!("{what} {how}"));
+            common::assert_close_inverses(a2, expected, x, &format!("{what} {how}"));
+        }
+        assert!(*b == before, "{what}: input changed");
+    }
+}
+
 /// One matrix large enough (520² elements >= 512²) that its copy is split into
 /// bands of rows over rayon's threads: every layout still gives the C-order
-/// result bit for bit, and a NaN in any band is still found.
+/// result (see [`check_every_layout_close`]), and a NaN in any band is still
+/// found.
 #[test]
 fn one_large_matrix_copied_in_bands() {
     common::on_big_stack(|| {
         let a = dominant_stack::<f64>(&mut rng(8), &[520, 520]);
-        check_every_layout(&a, f64::NAN);
+        check_every_layout_close(&a, f64::NAN);
         let a = common::random_stack::<f32>(&mut rng(9), &[520, 520]);
-        check_every_layout(&a, f32::NAN);
+        check_every_layout_close(&a, f32::NAN);
         for (r, c) in [(0, 0), (259, 3), (519, 519)] {
             let mut bad = dominant_stack::<f64>(&mut rng(10), &[520, 520]);
             bad[[r, c]] = f64::INFINITY;
