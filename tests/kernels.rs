@@ -671,7 +671,7 @@ fn lanes_match_single_matrices<T: Real>(seed: u64) {
     let mut r = rng(seed);
     // Above 8, a partial last chunk of few matrices (and a matrix alone) is
     // inverted one at a time by another kernel: the same bits.
-    for n in [1, 2, 3, 4, 5, 8, 9, 12, 16, 24, 32, 33, 48, 64] {
+    for n in [1, 2, 3, 4, 5, 8, 9, 10, 12, 16, 24, 32, 33, 48, 64] {
         for count in [1, 3, 4, 5, 8, 9, 31, 32, 33, 70] {
             let mut a = random::<T>(&mut r, count, n);
             // Odd matrices diagonally dominant (no interchange), even ones not.

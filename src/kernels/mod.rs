@@ -132,9 +132,23 @@
 //! Zen 5, three interleaved rounds: 16×16 424–430 → 395–400 ns, 24×24
 //! 1177–1197 → 1146–1175; the whole `inv` on one thread (CPU time, six
 //! interleaved rounds, best and mean): 500 16×16 507.5 / 537.7 → 477.0 /
-//! 516.3 ns, 300 24×24 1376 / 1473 → 1361 / 1438 ns. Gathering the lanes by
-//! the same transposes gained 3–5% more on a block in L1 and was left out
-//! (on a Zen 4 it had made the whole `inv` from memory slower, see below).
+//! 516.3 ns, 300 24×24 1376 / 1473 → 1361 / 1438 ns.
+//!
+//! Those whole chunks also enter the lanes by 4×4 transposes
+//! (`gather_lanes`: `simd::gather_f64x4`, or `gather_f64x4_columns` for
+//! padded columns) where each column holds whole quads (`n` a multiple of 4)
+//! or the columns are unpadded and `n²` is a multiple of 4 (even `n`); element
+//! by element, every value was a scalar load and a scalar store into its lane.
+//! On a 2-core Zen 4 (2026-12-04), `kernel_ns`, diagonally dominant, three
+//! interleaved rounds: 10×10 175–236 → 145–157 ns, 16×16 342–412 → 324–369,
+//! 32×32 2178–2590 → 2010–2345, 48×48 6433–7535 → 5911–7218, 64×64
+//! 13.3–15.2 → 12.6–12.9 µs; the whole `inv` on one thread (CPU time,
+//! `CPU=1 tiny_parts`, seven interleaved rounds, from memory): 16×16
+//! 698–995 → 718–820 ns (median 927 → 781), 24×24 1802–2422 → 1667–1923,
+//! 32×32 3.73–4.88 → 3.30–4.12 µs, 10×10 279–404 → 281–291 ns (three),
+//! 64×64 20.6–21.8 → 17.7–20.0 µs (three). An earlier try of the same
+//! gather (below) had measured the whole `inv` of 16×16 slower; that did not
+//! reproduce.
 //!
 //! For 4×4 `f64` the AVX2 copy gathers and scatters the four lanes by 4×4
 //! vector transposes (`simd::gather_f64x4`): element by element, the compiler
@@ -146,7 +160,7 @@
 //! (6.0 vs 5.2 ns), and an earlier element-by-element scatter written as a
 //! closure called twice was compiled as a function, which kept the block in
 //! memory: inlining it took 2×2 `f64` from 10.4 to 5.2 ns and 4×4 `f32` from
-//! 15.2 to 12.2 ns. The same transposes in the lane kernel's gather (f64,
+//! 15.2 to 12.2 ns. In an earlier try, the same transposes in the lane kernel's gather (f64,
 //! even n) made it faster on a block in L1 (16×16: 511–545 → 464–470 ns) but
 //! the whole `inv` of 20 000 16×16 matrices slower (CPU time, one thread:
 //! 852–885 → 980–1086 ns): there the input streams from memory, and four
@@ -931,10 +945,14 @@ impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
         let a = &mut self.a[..ld * n];
         let count = part.len() / nn;
         let input: &[T] = src.unwrap_or(part);
-        for (l, m) in input.chunks_exact(nn).enumerate() {
-            for (col, m) in a.chunks_exact_mut(ld).zip(m.chunks_exact(n)) {
-                for (x, &v) in col.iter_mut().zip(m) {
-                    x[l] = v;
+        if FMA && count == L && gather_by_transposes_at::<T, L>(n, ld) {
+            gather_lanes(&input[..L * nn], n, ld, a);
+        } else {
+            for (l, m) in input.chunks_exact(nn).enumerate() {
+                for (col, m) in a.chunks_exact_mut(ld).zip(m.chunks_exact(n)) {
+                    for (x, &v) in col.iter_mut().zip(m) {
+                        x[l] = v;
+                    }
                 }
             }
         }
@@ -1013,6 +1031,38 @@ fn scatter_slots<T: Scalar, const L: usize>(a: &[[T; L]], slots: &mut [T]) {
         let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f64; 4]>(), a.len());
         let slots = std::slice::from_raw_parts_mut(slots.as_mut_ptr().cast::<f64>(), slots.len());
         simd::scatter_f64x4(a, slots);
+    }
+}
+
+/// Whether the lane kernel's whole chunks of order `n` (column stride `ld`)
+/// enter the lanes by 4×4 transposes ([`gather_lanes`]): `f64` in 4 lanes,
+/// on x86-64, with whole quads of values in each column (`n` a multiple of
+/// 4), or unpadded columns and `n²` a multiple of 4 (the caller also needs
+/// AVX2, implied by its fused variant).
+fn gather_by_transposes_at<T: Scalar, const L: usize>(n: usize, ld: usize) -> bool {
+    slots_by_transposes::<T, L>(4, 4) && (n % 4 == 0 || ld == n && n * n % 4 == 0)
+}
+
+/// `a[c * ld + r][l] = src[l * n² + c * n + r]` (lane `l` from the `l`-th
+/// matrix of `src`) by 4×4 transposes (`simd::gather_f64x4`,
+/// `gather_f64x4_columns`); only where [`gather_by_transposes_at`] holds, in
+/// code run on CPUs with AVX2. The padding after each column is not written.
+#[inline(always)]
+fn gather_lanes<T: Scalar, const L: usize>(src: &[T], n: usize, ld: usize, a: &mut [[T; L]]) {
+    assert!(gather_by_transposes_at::<T, L>(n, ld) && src.len() == L * n * n);
+    assert!(a.len() == ld * n);
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `T` is `f64` and `L` is 4 (asserted), so `[T; L]` is
+    // `[f64; 4]`; the lengths are unchanged. The callers run only in the
+    // fused (AVX2 + FMA) copy of their job.
+    unsafe {
+        let src = std::slice::from_raw_parts(src.as_ptr().cast::<f64>(), src.len());
+        let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f64; 4]>(), a.len());
+        if ld == n {
+            simd::gather_f64x4(src, a);
+        } else {
+            simd::gather_f64x4_columns(src, n, ld, a);
+        }
     }
 }
 

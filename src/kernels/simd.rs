@@ -217,6 +217,40 @@ pub(crate) unsafe fn gather_f64x4(src: &[f64], dst: &mut [[f64; 4]]) {
     }
 }
 
+/// [`gather_f64x4`] into columns `ld` lane vectors apart (`ld > n`, `n` a
+/// multiple of 4): `dst[c * ld + r][l] = src[l * n² + c * n + r]`; the
+/// `ld - n` vectors after each column are left as they are.
+///
+/// # Safety
+/// The CPU must support AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+pub(crate) unsafe fn gather_f64x4_columns(src: &[f64], n: usize, ld: usize, dst: &mut [[f64; 4]]) {
+    use std::arch::x86_64::*;
+    let nn = n * n;
+    assert!(n % 4 == 0 && ld >= n && dst.len() == ld * n && src.len() >= 4 * nn);
+    for (c, col) in dst.chunks_exact_mut(ld).enumerate() {
+        for (q, quad) in col[..n].chunks_exact_mut(4).enumerate() {
+            let p = src[c * n + 4 * q..].as_ptr();
+            // SAFETY: the four loads read src[l * nn + c n + 4 q ..][..4], l < 4,
+            // in bounds by the assertion (c < n, 4 q + 4 <= n); the stores write
+            // the four lane vectors of `quad`.
+            unsafe {
+                let v0 = _mm256_loadu_pd(p);
+                let v1 = _mm256_loadu_pd(p.add(nn));
+                let v2 = _mm256_loadu_pd(p.add(2 * nn));
+                let v3 = _mm256_loadu_pd(p.add(3 * nn));
+                let [w0, w1, w2, w3] = transpose4(v0, v1, v2, v3);
+                _mm256_storeu_pd(quad[0].as_mut_ptr(), w0);
+                _mm256_storeu_pd(quad[1].as_mut_ptr(), w1);
+                _mm256_storeu_pd(quad[2].as_mut_ptr(), w2);
+                _mm256_storeu_pd(quad[3].as_mut_ptr(), w3);
+            }
+        }
+    }
+}
+
 /// The inverse of [`gather_f64x4`]: `dst[l * src.len() + e] = src[e][l]`.
 ///
 /// # Safety
