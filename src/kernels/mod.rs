@@ -148,7 +148,14 @@
 //! 32×32 3.73–4.88 → 3.30–4.12 µs, 10×10 279–404 → 281–291 ns (three),
 //! 64×64 20.6–21.8 → 17.7–20.0 µs (three). An earlier try of the same
 //! gather (below) had measured the whole `inv` of 16×16 slower; that did not
-//! reproduce.
+//! reproduce. `f32` chunks (8 lanes) enter by 8×8 transposes
+//! (`simd::gather_f32x8`) where each column holds whole octets or the
+//! columns are unpadded and `n²` is a multiple of 8: `kernel_ns`, three
+//! interleaved rounds, 12×12 153–156 → 132–133 ns, 16×16 266–274 → 223–225,
+//! 24×24 608–626 → 520–534, 32×32 1243–1256 → 1082–1106, 48×48 3585–3622 →
+//! 3186–3292, 64×64 7287–7494 → 6631–6781; the whole `inv` on one thread
+//! (CPU time, three rounds) 16×16 426–500 → 368–407 ns, 32×32 1835–2083 →
+//! 1600–1674, 12×12 level (217–278 vs 237–273).
 //!
 //! For 4×4 `f64` the AVX2 copy gathers and scatters the four lanes by 4×4
 //! vector transposes (`simd::gather_f64x4`): element by element, the compiler
@@ -1035,33 +1042,45 @@ fn scatter_slots<T: Scalar, const L: usize>(a: &[[T; L]], slots: &mut [T]) {
 }
 
 /// Whether the lane kernel's whole chunks of order `n` (column stride `ld`)
-/// enter the lanes by 4×4 transposes ([`gather_lanes`]): `f64` in 4 lanes,
-/// on x86-64, with whole quads of values in each column (`n` a multiple of
-/// 4), or unpadded columns and `n²` a multiple of 4 (the caller also needs
-/// AVX2, implied by its fused variant).
+/// enter the lanes by transposes ([`gather_lanes`]), on x86-64 (the caller
+/// also needs AVX2, implied by its fused variant): `f64` in 4 lanes and `f32`
+/// in 8, with whole groups of that many values in each column (`n` a multiple
+/// of the lane count), or unpadded columns and `n²` such a multiple.
 fn gather_by_transposes_at<T: Scalar, const L: usize>(n: usize, ld: usize) -> bool {
-    slots_by_transposes::<T, L>(4, 4) && (n % 4 == 0 || ld == n && n * n % 4 == 0)
+    let type_lanes = match std::mem::size_of::<T>() {
+        8 => std::any::TypeId::of::<T>() == std::any::TypeId::of::<f64>() && L == 4,
+        4 => std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && L == 8,
+        _ => false,
+    };
+    cfg!(target_arch = "x86_64") && type_lanes && (n % L == 0 || ld == n && n * n % L == 0)
 }
 
 /// `a[c * ld + r][l] = src[l * n² + c * n + r]` (lane `l` from the `l`-th
-/// matrix of `src`) by 4×4 transposes (`simd::gather_f64x4`,
-/// `gather_f64x4_columns`); only where [`gather_by_transposes_at`] holds, in
-/// code run on CPUs with AVX2. The padding after each column is not written.
+/// matrix of `src`) by 4×4 `f64` or 8×8 `f32` transposes
+/// (`simd::gather_f64x4`, `gather_f64x4_columns`, `gather_f32x8`); only
+/// where [`gather_by_transposes_at`] holds, in code run on CPUs with AVX2.
+/// The padding after each column is not written.
 #[inline(always)]
 fn gather_lanes<T: Scalar, const L: usize>(src: &[T], n: usize, ld: usize, a: &mut [[T; L]]) {
     assert!(gather_by_transposes_at::<T, L>(n, ld) && src.len() == L * n * n);
     assert!(a.len() == ld * n);
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: `T` is `f64` and `L` is 4 (asserted), so `[T; L]` is
-    // `[f64; 4]`; the lengths are unchanged. The callers run only in the
-    // fused (AVX2 + FMA) copy of their job.
+    // SAFETY: `T` is `f64` with `L` 4, or `f32` with `L` 8 (asserted), so
+    // `[T; L]` is `[f64; 4]` or `[f32; 8]`; the lengths are unchanged. The
+    // callers run only in the fused (AVX2 + FMA) copy of their job.
     unsafe {
-        let src = std::slice::from_raw_parts(src.as_ptr().cast::<f64>(), src.len());
-        let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f64; 4]>(), a.len());
-        if ld == n {
-            simd::gather_f64x4(src, a);
+        if L == 8 {
+            let src = std::slice::from_raw_parts(src.as_ptr().cast::<f32>(), src.len());
+            let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f32; 8]>(), a.len());
+            simd::gather_f32x8(src, n, ld, a);
         } else {
-            simd::gather_f64x4_columns(src, n, ld, a);
+            let src = std::slice::from_raw_parts(src.as_ptr().cast::<f64>(), src.len());
+            let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f64; 4]>(), a.len());
+            if ld == n {
+                simd::gather_f64x4(src, a);
+            } else {
+                simd::gather_f64x4_columns(src, n, ld, a);
+            }
         }
     }
 }

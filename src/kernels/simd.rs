@@ -251,6 +251,41 @@ pub(crate) unsafe fn gather_f64x4_columns(src: &[f64], n: usize, ld: usize, dst:
     }
 }
 
+/// Eight `f32` matrices of `n²` values into lane vectors by 8×8 transposes:
+/// `dst[c * ld + r][l] = src[l * n² + c * n + r]`, either with unpadded
+/// columns (`ld == n`, `n²` a multiple of 8: the values taken eight at a time
+/// across column ends) or with each column whole octets (`n` a multiple of 8);
+/// the `ld - n` vectors after each column are left as they are.
+///
+/// # Safety
+/// The CPU must support AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+pub(crate) unsafe fn gather_f32x8(src: &[f32], n: usize, ld: usize, dst: &mut [[f32; 8]]) {
+    use std::arch::x86_64::*;
+    let nn = n * n;
+    assert!(ld >= n && dst.len() == ld * n && src.len() >= 8 * nn);
+    // Segments of values contiguous in both: the whole matrix, or each column.
+    let (seg, stride, count) = if ld == n { (nn, nn, 1) } else { (n, ld, n) };
+    assert!(seg % 8 == 0);
+    for c in 0..count {
+        let col = &mut dst[c * stride..c * stride + seg];
+        for (q, oct) in col.chunks_exact_mut(8).enumerate() {
+            let p = src[c * seg + 8 * q..].as_ptr();
+            // SAFETY: the eight loads read src[l * nn + c seg + 8 q ..][..8],
+            // l < 8, in bounds by the assertions (c seg + 8 q + 8 <= nn); the
+            // stores write the eight lane vectors of `oct`.
+            unsafe {
+                let v: [__m256; 8] = std::array::from_fn(|l| _mm256_loadu_ps(p.add(l * nn)));
+                for (x, w) in oct.iter_mut().zip(transpose8_ps(v)) {
+                    _mm256_storeu_ps(x.as_mut_ptr(), w);
+                }
+            }
+        }
+    }
+}
+
 /// The inverse of [`gather_f64x4`]: `dst[l * src.len() + e] = src[e][l]`.
 ///
 /// # Safety
@@ -786,9 +821,78 @@ unsafe fn transpose4(
     ]
 }
 
+/// The 8×8 transpose of `f32` rows `r`: lane `i` of result `j` is lane `j` of
+/// `r[i]`.
+///
+/// # Safety
+/// The CPU must support AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+unsafe fn transpose8_ps(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m256; 8] {
+    use std::arch::x86_64::*;
+    // Register-only shuffles, as in `transpose4`: pairs of rows interleaved,
+    // then quads, then the 128-bit halves exchanged.
+    let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+    let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+    let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+    let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+    let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+    let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+    let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+    let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+    let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+    let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+    let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+    let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+    [
+        _mm256_permute2f128_ps::<0x20>(u0, u4),
+        _mm256_permute2f128_ps::<0x20>(u1, u5),
+        _mm256_permute2f128_ps::<0x20>(u2, u6),
+        _mm256_permute2f128_ps::<0x20>(u3, u7),
+        _mm256_permute2f128_ps::<0x31>(u0, u4),
+        _mm256_permute2f128_ps::<0x31>(u1, u5),
+        _mm256_permute2f128_ps::<0x31>(u2, u6),
+        _mm256_permute2f128_ps::<0x31>(u3, u7),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn f32_gather_puts_every_value_in_its_lane() {
+        if !std::is_x86_feature_detected!("avx") {
+            return;
+        }
+        // Unpadded (n² a multiple of 8, octets across column ends) and
+        // padded columns (n a multiple of 8); padding stays NaN.
+        for (n, ld) in [(4, 4), (12, 12), (16, 16), (8, 10), (16, 18), (32, 34)] {
+            let nn = n * n;
+            let src: Vec<f32> = (0..8 * nn).map(|i| i as f32).collect();
+            let mut dst = vec![[f32::NAN; 8]; ld * n];
+            // SAFETY: the CPU has AVX (checked above).
+            unsafe { gather_f32x8(&src, n, ld, &mut dst) };
+            for c in 0..n {
+                for r in 0..ld {
+                    for l in 0..8 {
+                        let x = dst[c * ld + r][l];
+                        if r < n {
+                            assert_eq!(x, src[l * nn + c * n + r], "n {n} ld {ld}");
+                        } else {
+                            assert!(x.is_nan(), "padding written: n {n} ld {ld}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     struct Sum<'a>(&'a [f64], f64);
     impl Vectorised for Sum<'_> {
