@@ -157,6 +157,20 @@
 //! (CPU time, three rounds) 16×16 426–500 → 368–407 ns, 32×32 1835–2083 →
 //! 1600–1674, 12×12 level (217–278 vs 237–273).
 //!
+//! A whole chunk in which no lane interchanged rows (and every lane
+//! inverted) leaves the lanes by the same transposes straight into the
+//! output (`scatter_lanes`), its columns already in order, where it entered
+//! by them: no slots and column copies for `f64`, and no element-by-element
+//! scatter for `f32`. `kernel_ns`, diagonally dominant, interleaved with the
+//! build before over the three quietest of four rounds: `f64` 16×16 319–374 →
+//! 278–337 ns, 32×32 1960–2519 → 1825–2304, 12×12 200–281 → 166–221; `f32`
+//! 12×12 137–189 → 89–118, 16×16 232–338 → 163–208; general matrices level
+//! (three rounds: `f64` 16×16 469–474 either way, 32×32 2554–2603 vs
+//! 2574–2599). The whole `inv` on one thread (CPU time, three rounds): `f64`
+//! 16×16 713–789 → 671–719 ns, 32×32 3.59–3.74 → 3.24–3.30 µs; `f32` 12×12
+//! 209–235 → 158–181 ns, 16×16 369–383 → 261–279, 32×32 1550–1853 →
+//! 1274–1408.
+//!
 //! For 4×4 `f64` the AVX2 copy gathers and scatters the four lanes by 4×4
 //! vector transposes (`simd::gather_f64x4`): element by element, the compiler
 //! stored single values on the stack and read them back as vectors, which the
@@ -757,7 +771,7 @@ fn by_transposes<T: Scalar, const L: usize, const N: usize, const AVX2: bool>() 
 
 /// Whether some lane interchanged rows at some step (`piv[k][l] != idx[k]`).
 #[inline(always)]
-fn interchanged<T: Scalar, const L: usize, const N: usize>(piv: &[[T; L]; N], idx: &[T]) -> bool {
+fn interchanged<T: Scalar, const L: usize>(piv: &[[T; L]], idx: &[T]) -> bool {
     // Without early exits: vector comparisons and one test.
     let mut any = false;
     for (p, &i) in piv.iter().zip(idx) {
@@ -978,6 +992,17 @@ impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
         };
         let status = invert::<T, L, FMA>(n, ld, a, &mut self.piv[..n], &self.idx[..=n], probe);
         let order = &mut self.order[..n];
+        if FMA
+            && count == L
+            && gather_by_transposes_at::<T, L>(n, ld)
+            && status.iter().all(|&s| s == LaneStatus::Ok)
+            && !interchanged(&self.piv[..n], &self.idx[..n])
+        {
+            // A whole chunk in which no lane interchanged rows: transposed
+            // straight into `part`, its columns already in order.
+            scatter_lanes(a, n, ld, part);
+            return status;
+        }
         if FMA && count == L && slots_by_transposes::<T, L>(n, ld) {
             // A whole chunk: transposed into one matrix per slot (columns
             // `ld` apart), then each lane's columns copied whole in their
@@ -1081,6 +1106,30 @@ fn gather_lanes<T: Scalar, const L: usize>(src: &[T], n: usize, ld: usize, a: &m
             } else {
                 simd::gather_f64x4_columns(src, n, ld, a);
             }
+        }
+    }
+}
+
+/// The inverse of [`gather_lanes`], where [`gather_by_transposes_at`] holds:
+/// `part[l * n² + c * n + r] = a[c * ld + r][l]`, the padding not read.
+#[inline(always)]
+fn scatter_lanes<T: Scalar, const L: usize>(a: &[[T; L]], n: usize, ld: usize, part: &mut [T]) {
+    assert!(gather_by_transposes_at::<T, L>(n, ld) && part.len() == L * n * n);
+    assert!(a.len() == ld * n);
+    let nn = n * n;
+    // Segments contiguous in both: the whole matrix, or each column.
+    let (seg, stride, count) = if ld == n { (nn, nn, 1) } else { (n, ld, n) };
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: as in `gather_lanes`.
+    unsafe {
+        if L == 8 {
+            let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f32; 8]>(), a.len());
+            let part = std::slice::from_raw_parts_mut(part.as_mut_ptr().cast::<f32>(), part.len());
+            simd::scatter_f32x8(a, [seg, stride, count, nn], part);
+        } else {
+            let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f64; 4]>(), a.len());
+            let part = std::slice::from_raw_parts_mut(part.as_mut_ptr().cast::<f64>(), part.len());
+            simd::scatter_f64x4_segments(a, [seg, stride, count, nn], part);
         }
     }
 }

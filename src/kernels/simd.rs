@@ -286,6 +286,79 @@ pub(crate) unsafe fn gather_f32x8(src: &[f32], n: usize, ld: usize, dst: &mut [[
     }
 }
 
+/// Lane vectors out to `L` matrices of `size` values by transposes, in
+/// segments `[seg, stride, count, size]`: `dst[l * size + c * seg + i] =
+/// src[c * stride + i][l]` for `c < count`, `i < seg` (`seg` a multiple of
+/// the lane count, `count * seg <= size`, `(count - 1) * stride + seg <=
+/// src.len()`); `src[c * stride + seg..(c + 1) * stride]` is not read.
+///
+/// # Safety
+/// The CPU must support AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+pub(crate) unsafe fn scatter_f64x4_segments(
+    src: &[[f64; 4]],
+    geometry: [usize; 4],
+    dst: &mut [f64],
+) {
+    use std::arch::x86_64::*;
+    let [seg, stride, count, size] = geometry;
+    assert!(seg % 4 == 0 && count * seg <= size && dst.len() >= 4 * size);
+    assert!(count == 0 || (count - 1) * stride + seg <= src.len());
+    for c in 0..count {
+        for (q, quad) in src[c * stride..c * stride + seg]
+            .chunks_exact(4)
+            .enumerate()
+        {
+            let p = dst[c * seg + 4 * q..].as_mut_ptr();
+            // SAFETY: the four stores write dst[l * size + c seg + 4 q ..][..4],
+            // l < 4, in bounds by the assertions; the loads read `quad`.
+            unsafe {
+                let v0 = _mm256_loadu_pd(quad[0].as_ptr());
+                let v1 = _mm256_loadu_pd(quad[1].as_ptr());
+                let v2 = _mm256_loadu_pd(quad[2].as_ptr());
+                let v3 = _mm256_loadu_pd(quad[3].as_ptr());
+                let [w0, w1, w2, w3] = transpose4(v0, v1, v2, v3);
+                _mm256_storeu_pd(p, w0);
+                _mm256_storeu_pd(p.add(size), w1);
+                _mm256_storeu_pd(p.add(2 * size), w2);
+                _mm256_storeu_pd(p.add(3 * size), w3);
+            }
+        }
+    }
+}
+
+/// [`scatter_f64x4_segments`] for `f32` in 8 lanes, by 8×8 transposes.
+///
+/// # Safety
+/// The CPU must support AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+pub(crate) unsafe fn scatter_f32x8(src: &[[f32; 8]], geometry: [usize; 4], dst: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let [seg, stride, count, size] = geometry;
+    assert!(seg % 8 == 0 && count * seg <= size && dst.len() >= 8 * size);
+    assert!(count == 0 || (count - 1) * stride + seg <= src.len());
+    for c in 0..count {
+        for (q, oct) in src[c * stride..c * stride + seg]
+            .chunks_exact(8)
+            .enumerate()
+        {
+            let p = dst[c * seg + 8 * q..].as_mut_ptr();
+            // SAFETY: the eight stores write dst[l * size + c seg + 8 q ..][..8],
+            // l < 8, in bounds by the assertions; the loads read `oct`.
+            unsafe {
+                let v: [__m256; 8] = std::array::from_fn(|i| _mm256_loadu_ps(oct[i].as_ptr()));
+                for (l, w) in transpose8_ps(v).into_iter().enumerate() {
+                    _mm256_storeu_ps(p.add(l * size), w);
+                }
+            }
+        }
+    }
+}
+
 /// The inverse of [`gather_f64x4`]: `dst[l * src.len() + e] = src[e][l]`.
 ///
 /// # Safety
@@ -864,6 +937,40 @@ unsafe fn transpose8_ps(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn scatters_invert_the_gathers() {
+        if !std::is_x86_feature_detected!("avx") {
+            return;
+        }
+        for (n, ld) in [(4, 4), (12, 12), (16, 16), (8, 10), (16, 18), (32, 34)] {
+            let nn = n * n;
+            let (seg, stride, count) = if ld == n { (nn, nn, 1) } else { (n, ld, n) };
+            let src: Vec<f32> = (0..8 * nn).map(|i| i as f32).collect();
+            let mut lanes = vec![[f32::NAN; 8]; ld * n];
+            let mut back = vec![0.0f32; 8 * nn];
+            // SAFETY: the CPU has AVX (checked above).
+            unsafe {
+                gather_f32x8(&src, n, ld, &mut lanes);
+                scatter_f32x8(&lanes, [seg, stride, count, nn], &mut back);
+            }
+            assert_eq!(back, src, "f32 n {n} ld {ld}");
+            let src: Vec<f64> = (0..4 * nn).map(|i| i as f64).collect();
+            let mut lanes = vec![[f64::NAN; 4]; ld * n];
+            let mut back = vec![0.0f64; 4 * nn];
+            // SAFETY: as above.
+            unsafe {
+                if ld == n {
+                    gather_f64x4(&src, &mut lanes);
+                } else {
+                    gather_f64x4_columns(&src, n, ld, &mut lanes);
+                }
+                scatter_f64x4_segments(&lanes, [seg, stride, count, nn], &mut back);
+            }
+            assert_eq!(back, src, "f64 n {n} ld {ld}");
+        }
+    }
 
     #[cfg(target_arch = "x86_64")]
     #[test]
