@@ -135,8 +135,8 @@
 //! 516.3 ns, 300 24×24 1376 / 1473 → 1361 / 1438 ns.
 //!
 //! Those whole chunks also enter the lanes by 4×4 transposes
-//! (`gather_lanes`: `simd::gather_f64x4`, or `gather_f64x4_columns` for
-//! padded columns) where each column holds whole quads (`n` a multiple of 4)
+//! (`gather_lanes`: `simd::gather_f64x4_segments`, a segment per column
+//! where they are padded) where each column holds whole quads (`n` a multiple of 4)
 //! or the columns are unpadded and `n²` is a multiple of 4 (even `n`); element
 //! by element, every value was a scalar load and a scalar store into its lane.
 //! On a 2-core Zen 4 (2026-12-04), `kernel_ns`, diagonally dominant, three
@@ -1082,7 +1082,7 @@ fn gather_by_transposes_at<T: Scalar, const L: usize>(n: usize, ld: usize) -> bo
 
 /// `a[c * ld + r][l] = src[l * n² + c * n + r]` (lane `l` from the `l`-th
 /// matrix of `src`) by 4×4 `f64` or 8×8 `f32` transposes
-/// (`simd::gather_f64x4`, `gather_f64x4_columns`, `gather_f32x8`); only
+/// (`simd::gather_f64x4_segments`, `gather_f32x8`); only
 /// where [`gather_by_transposes_at`] holds, in code run on CPUs with AVX2.
 /// The padding after each column is not written.
 #[inline(always)]
@@ -1094,19 +1094,29 @@ fn gather_lanes<T: Scalar, const L: usize>(src: &[T], n: usize, ld: usize, a: &m
     // `[T; L]` is `[f64; 4]` or `[f32; 8]`; the lengths are unchanged. The
     // callers run only in the fused (AVX2 + FMA) copy of their job.
     unsafe {
+        let geometry = segments(n, ld);
         if L == 8 {
             let src = std::slice::from_raw_parts(src.as_ptr().cast::<f32>(), src.len());
             let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f32; 8]>(), a.len());
-            simd::gather_f32x8(src, n, ld, a);
+            simd::gather_f32x8(src, geometry, a);
         } else {
             let src = std::slice::from_raw_parts(src.as_ptr().cast::<f64>(), src.len());
             let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f64; 4]>(), a.len());
-            if ld == n {
-                simd::gather_f64x4(src, a);
-            } else {
-                simd::gather_f64x4_columns(src, n, ld, a);
-            }
+            simd::gather_f64x4_segments(src, geometry, a);
         }
+    }
+}
+
+/// The runs of values contiguous both in a matrix of order `n` and in its
+/// lane columns `ld` apart, as `[seg, stride, count, size]` for
+/// `simd::gather_f64x4_segments` and the like: the whole matrix where the
+/// columns are unpadded, else each column.
+fn segments(n: usize, ld: usize) -> [usize; 4] {
+    let nn = n * n;
+    if ld == n {
+        [nn, nn, 1, nn]
+    } else {
+        [n, ld, n, nn]
     }
 }
 
@@ -1116,20 +1126,18 @@ fn gather_lanes<T: Scalar, const L: usize>(src: &[T], n: usize, ld: usize, a: &m
 fn scatter_lanes<T: Scalar, const L: usize>(a: &[[T; L]], n: usize, ld: usize, part: &mut [T]) {
     assert!(gather_by_transposes_at::<T, L>(n, ld) && part.len() == L * n * n);
     assert!(a.len() == ld * n);
-    let nn = n * n;
-    // Segments contiguous in both: the whole matrix, or each column.
-    let (seg, stride, count) = if ld == n { (nn, nn, 1) } else { (n, ld, n) };
     #[cfg(target_arch = "x86_64")]
     // SAFETY: as in `gather_lanes`.
     unsafe {
+        let geometry = segments(n, ld);
         if L == 8 {
             let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f32; 8]>(), a.len());
             let part = std::slice::from_raw_parts_mut(part.as_mut_ptr().cast::<f32>(), part.len());
-            simd::scatter_f32x8(a, [seg, stride, count, nn], part);
+            simd::scatter_f32x8(a, geometry, part);
         } else {
             let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f64; 4]>(), a.len());
             let part = std::slice::from_raw_parts_mut(part.as_mut_ptr().cast::<f64>(), part.len());
-            simd::scatter_f64x4_segments(a, [seg, stride, count, nn], part);
+            simd::scatter_f64x4_segments(a, geometry, part);
         }
     }
 }

@@ -195,52 +195,46 @@ pub(crate) unsafe fn avx512_fma<J: Fused>(job: &mut J) {
 #[target_feature(enable = "avx")]
 #[inline]
 pub(crate) unsafe fn gather_f64x4(src: &[f64], dst: &mut [[f64; 4]]) {
-    use std::arch::x86_64::*;
     let nn = dst.len();
-    assert!(nn % 4 == 0 && src.len() >= 4 * nn);
-    for (e, quad) in dst.chunks_exact_mut(4).enumerate() {
-        let p = src[4 * e..].as_ptr();
-        // SAFETY: the four loads read src[l * nn + 4 e ..][..4], l < 4, in
-        // bounds by the assertion; the stores write the four lane vectors of
-        // `quad`.
-        unsafe {
-            let v0 = _mm256_loadu_pd(p);
-            let v1 = _mm256_loadu_pd(p.add(nn));
-            let v2 = _mm256_loadu_pd(p.add(2 * nn));
-            let v3 = _mm256_loadu_pd(p.add(3 * nn));
-            let [w0, w1, w2, w3] = transpose4(v0, v1, v2, v3);
-            _mm256_storeu_pd(quad[0].as_mut_ptr(), w0);
-            _mm256_storeu_pd(quad[1].as_mut_ptr(), w1);
-            _mm256_storeu_pd(quad[2].as_mut_ptr(), w2);
-            _mm256_storeu_pd(quad[3].as_mut_ptr(), w3);
-        }
-    }
+    // SAFETY: the caller's promise (AVX).
+    unsafe { gather_f64x4_segments(src, [nn, nn, 1, nn], dst) }
 }
 
-/// [`gather_f64x4`] into columns `ld` lane vectors apart (`ld > n`, `n` a
-/// multiple of 4): `dst[c * ld + r][l] = src[l * n² + c * n + r]`; the
-/// `ld - n` vectors after each column are left as they are.
+/// Lane vectors from `L` matrices of `size` values by transposes, in segments
+/// `[seg, stride, count, size]`: `dst[c * stride + i][l] = src[l * size + c *
+/// seg + i]` for `c < count`, `i < seg` (`seg` a multiple of the lane count,
+/// `count * seg <= size`, `(count - 1) * stride + seg <= dst.len()`);
+/// `dst[c * stride + seg..(c + 1) * stride]` is left as it is. The whole
+/// matrix is one segment; padded columns are `n` segments of `n`, `ld` apart.
 ///
 /// # Safety
 /// The CPU must support AVX.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 #[inline]
-pub(crate) unsafe fn gather_f64x4_columns(src: &[f64], n: usize, ld: usize, dst: &mut [[f64; 4]]) {
+pub(crate) unsafe fn gather_f64x4_segments(
+    src: &[f64],
+    geometry: [usize; 4],
+    dst: &mut [[f64; 4]],
+) {
     use std::arch::x86_64::*;
-    let nn = n * n;
-    assert!(n % 4 == 0 && ld >= n && dst.len() == ld * n && src.len() >= 4 * nn);
-    for (c, col) in dst.chunks_exact_mut(ld).enumerate() {
-        for (q, quad) in col[..n].chunks_exact_mut(4).enumerate() {
-            let p = src[c * n + 4 * q..].as_ptr();
-            // SAFETY: the four loads read src[l * nn + c n + 4 q ..][..4], l < 4,
-            // in bounds by the assertion (c < n, 4 q + 4 <= n); the stores write
-            // the four lane vectors of `quad`.
+    let [seg, stride, count, size] = geometry;
+    assert!(seg % 4 == 0 && count * seg <= size && src.len() >= 4 * size);
+    assert!(count == 0 || (count - 1) * stride + seg <= dst.len());
+    for c in 0..count {
+        for (q, quad) in dst[c * stride..c * stride + seg]
+            .chunks_exact_mut(4)
+            .enumerate()
+        {
+            let p = src[c * seg + 4 * q..].as_ptr();
+            // SAFETY: the four loads read src[l * size + c seg + 4 q ..][..4],
+            // l < 4, in bounds by the assertions; the stores write the four
+            // lane vectors of `quad`.
             unsafe {
                 let v0 = _mm256_loadu_pd(p);
-                let v1 = _mm256_loadu_pd(p.add(nn));
-                let v2 = _mm256_loadu_pd(p.add(2 * nn));
-                let v3 = _mm256_loadu_pd(p.add(3 * nn));
+                let v1 = _mm256_loadu_pd(p.add(size));
+                let v2 = _mm256_loadu_pd(p.add(2 * size));
+                let v3 = _mm256_loadu_pd(p.add(3 * size));
                 let [w0, w1, w2, w3] = transpose4(v0, v1, v2, v3);
                 _mm256_storeu_pd(quad[0].as_mut_ptr(), w0);
                 _mm256_storeu_pd(quad[1].as_mut_ptr(), w1);
@@ -251,33 +245,29 @@ pub(crate) unsafe fn gather_f64x4_columns(src: &[f64], n: usize, ld: usize, dst:
     }
 }
 
-/// Eight `f32` matrices of `n²` values into lane vectors by 8×8 transposes:
-/// `dst[c * ld + r][l] = src[l * n² + c * n + r]`, either with unpadded
-/// columns (`ld == n`, `n²` a multiple of 8: the values taken eight at a time
-/// across column ends) or with each column whole octets (`n` a multiple of 8);
-/// the `ld - n` vectors after each column are left as they are.
+/// [`gather_f64x4_segments`] for `f32` in 8 lanes, by 8×8 transposes.
 ///
 /// # Safety
 /// The CPU must support AVX.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 #[inline]
-pub(crate) unsafe fn gather_f32x8(src: &[f32], n: usize, ld: usize, dst: &mut [[f32; 8]]) {
+pub(crate) unsafe fn gather_f32x8(src: &[f32], geometry: [usize; 4], dst: &mut [[f32; 8]]) {
     use std::arch::x86_64::*;
-    let nn = n * n;
-    assert!(ld >= n && dst.len() == ld * n && src.len() >= 8 * nn);
-    // Segments of values contiguous in both: the whole matrix, or each column.
-    let (seg, stride, count) = if ld == n { (nn, nn, 1) } else { (n, ld, n) };
-    assert!(seg % 8 == 0);
+    let [seg, stride, count, size] = geometry;
+    assert!(seg % 8 == 0 && count * seg <= size && src.len() >= 8 * size);
+    assert!(count == 0 || (count - 1) * stride + seg <= dst.len());
     for c in 0..count {
-        let col = &mut dst[c * stride..c * stride + seg];
-        for (q, oct) in col.chunks_exact_mut(8).enumerate() {
+        for (q, oct) in dst[c * stride..c * stride + seg]
+            .chunks_exact_mut(8)
+            .enumerate()
+        {
             let p = src[c * seg + 8 * q..].as_ptr();
-            // SAFETY: the eight loads read src[l * nn + c seg + 8 q ..][..8],
-            // l < 8, in bounds by the assertions (c seg + 8 q + 8 <= nn); the
-            // stores write the eight lane vectors of `oct`.
+            // SAFETY: the eight loads read src[l * size + c seg + 8 q ..][..8],
+            // l < 8, in bounds by the assertions; the stores write the eight
+            // lane vectors of `oct`.
             unsafe {
-                let v: [__m256; 8] = std::array::from_fn(|l| _mm256_loadu_ps(p.add(l * nn)));
+                let v: [__m256; 8] = std::array::from_fn(|l| _mm256_loadu_ps(p.add(l * size)));
                 for (x, w) in oct.iter_mut().zip(transpose8_ps(v)) {
                     _mm256_storeu_ps(x.as_mut_ptr(), w);
                 }
@@ -286,11 +276,10 @@ pub(crate) unsafe fn gather_f32x8(src: &[f32], n: usize, ld: usize, dst: &mut [[
     }
 }
 
-/// Lane vectors out to `L` matrices of `size` values by transposes, in
-/// segments `[seg, stride, count, size]`: `dst[l * size + c * seg + i] =
-/// src[c * stride + i][l]` for `c < count`, `i < seg` (`seg` a multiple of
-/// the lane count, `count * seg <= size`, `(count - 1) * stride + seg <=
-/// src.len()`); `src[c * stride + seg..(c + 1) * stride]` is not read.
+/// The inverse of [`gather_f64x4_segments`]: `dst[l * size + c * seg + i] =
+/// src[c * stride + i][l]`, the same conditions on `[seg, stride, count,
+/// size]` (with `src` for `dst`); `src[c * stride + seg..(c + 1) * stride]`
+/// is not read.
 ///
 /// # Safety
 /// The CPU must support AVX.
@@ -315,15 +304,8 @@ pub(crate) unsafe fn scatter_f64x4_segments(
             // SAFETY: the four stores write dst[l * size + c seg + 4 q ..][..4],
             // l < 4, in bounds by the assertions; the loads read `quad`.
             unsafe {
-                let v0 = _mm256_loadu_pd(quad[0].as_ptr());
-                let v1 = _mm256_loadu_pd(quad[1].as_ptr());
-                let v2 = _mm256_loadu_pd(quad[2].as_ptr());
-                let v3 = _mm256_loadu_pd(quad[3].as_ptr());
-                let [w0, w1, w2, w3] = transpose4(v0, v1, v2, v3);
-                _mm256_storeu_pd(p, w0);
-                _mm256_storeu_pd(p.add(size), w1);
-                _mm256_storeu_pd(p.add(2 * size), w2);
-                _mm256_storeu_pd(p.add(3 * size), w3);
+                let v = std::array::from_fn(|i| _mm256_loadu_pd(quad[i].as_ptr()));
+                store_transposed4(v, p, size);
             }
         }
     }
@@ -367,24 +349,9 @@ pub(crate) unsafe fn scatter_f32x8(src: &[[f32; 8]], geometry: [usize; 4], dst: 
 #[target_feature(enable = "avx")]
 #[inline]
 pub(crate) unsafe fn scatter_f64x4(src: &[[f64; 4]], dst: &mut [f64]) {
-    use std::arch::x86_64::*;
     let nn = src.len();
-    assert!(nn % 4 == 0 && dst.len() >= 4 * nn);
-    for (e, quad) in src.chunks_exact(4).enumerate() {
-        let p = dst[4 * e..].as_mut_ptr();
-        // SAFETY: as in `gather_f64x4`, with loads and stores exchanged.
-        unsafe {
-            let v0 = _mm256_loadu_pd(quad[0].as_ptr());
-            let v1 = _mm256_loadu_pd(quad[1].as_ptr());
-            let v2 = _mm256_loadu_pd(quad[2].as_ptr());
-            let v3 = _mm256_loadu_pd(quad[3].as_ptr());
-            let [w0, w1, w2, w3] = transpose4(v0, v1, v2, v3);
-            _mm256_storeu_pd(p, w0);
-            _mm256_storeu_pd(p.add(nn), w1);
-            _mm256_storeu_pd(p.add(2 * nn), w2);
-            _mm256_storeu_pd(p.add(3 * nn), w3);
-        }
-    }
+    // SAFETY: the caller's promise (AVX).
+    unsafe { scatter_f64x4_segments(src, [nn, nn, 1, nn], dst) }
 }
 
 /// [`gather_f64x4`] for eight matrices: `dst[e][l] = src[l * dst.len() + e]`,
@@ -436,15 +403,8 @@ pub(crate) unsafe fn scatter_f64x8(src: &[[f64; 8]], dst: &mut [f64]) {
             let p = dst[4 * nn * half + 4 * e..].as_mut_ptr();
             // SAFETY: as in `gather_f64x8`, with loads and stores exchanged.
             unsafe {
-                let v0 = _mm256_loadu_pd(quad[0][4 * half..].as_ptr());
-                let v1 = _mm256_loadu_pd(quad[1][4 * half..].as_ptr());
-                let v2 = _mm256_loadu_pd(quad[2][4 * half..].as_ptr());
-                let v3 = _mm256_loadu_pd(quad[3][4 * half..].as_ptr());
-                let [w0, w1, w2, w3] = transpose4(v0, v1, v2, v3);
-                _mm256_storeu_pd(p, w0);
-                _mm256_storeu_pd(p.add(nn), w1);
-                _mm256_storeu_pd(p.add(2 * nn), w2);
-                _mm256_storeu_pd(p.add(3 * nn), w3);
+                let v = std::array::from_fn(|i| _mm256_loadu_pd(quad[i][4 * half..].as_ptr()));
+                store_transposed4(v, p, nn);
             }
         }
     }
@@ -894,6 +854,25 @@ unsafe fn transpose4(
     ]
 }
 
+/// Stores the 4×4 transpose of `v`: lane `l` of every vector, in order, at
+/// `p + l * stride`.
+///
+/// # Safety
+/// The CPU must support AVX, and `p + l * stride` must be valid for writes of
+/// 4 values for every `l < 4`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+unsafe fn store_transposed4(v: [std::arch::x86_64::__m256d; 4], p: *mut f64, stride: usize) {
+    use std::arch::x86_64::*;
+    // SAFETY: AVX, the caller's promise.
+    let w = unsafe { transpose4(v[0], v[1], v[2], v[3]) };
+    for (l, w) in w.into_iter().enumerate() {
+        // SAFETY: the caller's promise.
+        unsafe { _mm256_storeu_pd(p.add(l * stride), w) };
+    }
+}
+
 /// The 8×8 transpose of `f32` rows `r`: lane `i` of result `j` is lane `j` of
 /// `r[i]`.
 ///
@@ -938,66 +917,53 @@ unsafe fn transpose8_ps(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64
 mod tests {
     use super::*;
 
+    /// The segmented gathers put every value in its lane and leave the
+    /// padding (NaN) alone; the scatters put them back. Unpadded columns
+    /// (whole matrices as one segment, runs across column ends) and padded
+    /// ones (a segment per column).
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn scatters_invert_the_gathers() {
+    fn gathers_and_scatters_by_segments() {
         if !std::is_x86_feature_detected!("avx") {
             return;
         }
         for (n, ld) in [(4, 4), (12, 12), (16, 16), (8, 10), (16, 18), (32, 34)] {
             let nn = n * n;
-            let (seg, stride, count) = if ld == n { (nn, nn, 1) } else { (n, ld, n) };
+            let geometry = if ld == n {
+                [nn, nn, 1, nn]
+            } else {
+                [n, ld, n, nn]
+            };
             let src: Vec<f32> = (0..8 * nn).map(|i| i as f32).collect();
             let mut lanes = vec![[f32::NAN; 8]; ld * n];
             let mut back = vec![0.0f32; 8 * nn];
             // SAFETY: the CPU has AVX (checked above).
-            unsafe {
-                gather_f32x8(&src, n, ld, &mut lanes);
-                scatter_f32x8(&lanes, [seg, stride, count, nn], &mut back);
+            unsafe { gather_f32x8(&src, geometry, &mut lanes) };
+            for (e, x) in lanes.iter().enumerate() {
+                let (c, r) = (e / ld, e % ld);
+                for (l, &x) in x.iter().enumerate() {
+                    if r < n {
+                        assert_eq!(x, src[l * nn + c * n + r], "n {n} ld {ld}");
+                    } else {
+                        assert!(x.is_nan(), "padding written: n {n} ld {ld}");
+                    }
+                }
             }
+            // SAFETY: as above.
+            unsafe { scatter_f32x8(&lanes, geometry, &mut back) };
             assert_eq!(back, src, "f32 n {n} ld {ld}");
             let src: Vec<f64> = (0..4 * nn).map(|i| i as f64).collect();
             let mut lanes = vec![[f64::NAN; 4]; ld * n];
             let mut back = vec![0.0f64; 4 * nn];
             // SAFETY: as above.
             unsafe {
-                if ld == n {
-                    gather_f64x4(&src, &mut lanes);
-                } else {
-                    gather_f64x4_columns(&src, n, ld, &mut lanes);
-                }
-                scatter_f64x4_segments(&lanes, [seg, stride, count, nn], &mut back);
+                gather_f64x4_segments(&src, geometry, &mut lanes);
+                scatter_f64x4_segments(&lanes, geometry, &mut back);
             }
+            assert!(lanes
+                .chunks_exact(ld)
+                .all(|c| c[n..].iter().all(|x| x[0].is_nan())));
             assert_eq!(back, src, "f64 n {n} ld {ld}");
-        }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn f32_gather_puts_every_value_in_its_lane() {
-        if !std::is_x86_feature_detected!("avx") {
-            return;
-        }
-        // Unpadded (n² a multiple of 8, octets across column ends) and
-        // padded columns (n a multiple of 8); padding stays NaN.
-        for (n, ld) in [(4, 4), (12, 12), (16, 16), (8, 10), (16, 18), (32, 34)] {
-            let nn = n * n;
-            let src: Vec<f32> = (0..8 * nn).map(|i| i as f32).collect();
-            let mut dst = vec![[f32::NAN; 8]; ld * n];
-            // SAFETY: the CPU has AVX (checked above).
-            unsafe { gather_f32x8(&src, n, ld, &mut dst) };
-            for c in 0..n {
-                for r in 0..ld {
-                    for l in 0..8 {
-                        let x = dst[c * ld + r][l];
-                        if r < n {
-                            assert_eq!(x, src[l * nn + c * n + r], "n {n} ld {ld}");
-                        } else {
-                            assert!(x.is_nan(), "padding written: n {n} ld {ld}");
-                        }
-                    }
-                }
-            }
         }
     }
 
