@@ -169,7 +169,11 @@
 //! 2574–2599). The whole `inv` on one thread (CPU time, three rounds): `f64`
 //! 16×16 713–789 → 671–719 ns, 32×32 3.59–3.74 → 3.24–3.30 µs; `f32` 12×12
 //! 209–235 → 158–181 ns, 16×16 369–383 → 261–279, 32×32 1550–1853 →
-//! 1274–1408.
+//! 1274–1408. Whole `f32` chunks that did interchange rows leave the lanes
+//! by 8×8 transposes into slots, like `f64`'s (where `ld n` is a multiple of
+//! 8): `KPIV=1 kernel_ns`, three interleaved rounds, 12×12 196–205 → 189–190
+//! ns, 16×16 361–367 → 340–342, 32×32 1594–1643 → 1511–1550, 64×64 8977–9141
+//! → 8628–8856.
 //!
 //! For 4×4 `f64` the AVX2 copy gathers and scatters the four lanes by 4×4
 //! vector transposes (`simd::gather_f64x4`): element by element, the compiler
@@ -343,7 +347,7 @@ pub(crate) fn has_kernel<T: Scalar>(n: usize) -> bool {
 /// One worker's scratch for the kernels of order `n`: a few kilobytes for the
 /// unrolled sizes (kept on the stack); above, `n` columns of
 /// [`lane_stride`]`(n)` lane vectors (one matrix per lane; at n = 64, 132 KB,
-/// and as much again for `f64`'s slots) and one
+/// and as much again for the slots of `f64` and `f32`) and one
 /// padded matrix for the one-at-a-time kernel, each on a cache line.
 pub(crate) struct Workspace<T> {
     n: usize,
@@ -361,7 +365,7 @@ pub(crate) struct Workspace<T> {
     piv8: Aligned<[T; 8]>,
     order: Vec<usize>,
     /// The lane kernel's inverted chunk, one matrix per slot (see
-    /// `Job::chunk`): `f64` in 4 lanes only.
+    /// `Job::chunk`): `f64` in 4 lanes and `f32` in 8 (see [`slots_by_transposes`]).
     slots: Aligned<T>,
 }
 
@@ -397,6 +401,8 @@ impl<T: Scalar> Workspace<T> {
             slots: Aligned::new(
                 if slots_by_transposes::<T, 4>(n, ld) {
                     nn4 * 4
+                } else if slots_by_transposes::<T, 8>(n, ld) {
+                    nn8 * 8
                 } else {
                     0
                 },
@@ -1040,29 +1046,39 @@ impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
 }
 
 /// Whether the lane kernel's whole chunks of order `n` (column stride `ld`)
-/// leave the lanes by 4×4 transposes ([`scatter_slots`]): `f64` in 4 lanes,
-/// `ld n` a multiple of 4, on x86-64 (the caller also needs AVX2, implied by
-/// its fused variant).
+/// leave the lanes by transposes ([`scatter_slots`]): `f64` in 4 lanes with
+/// `ld n` a multiple of 4, or `f32` in 8 with `ld n` a multiple of 8, on
+/// x86-64 (the caller also needs AVX2, implied by its fused variant).
 fn slots_by_transposes<T: Scalar, const L: usize>(n: usize, ld: usize) -> bool {
-    cfg!(target_arch = "x86_64")
-        && L == 4
-        && ld * n % 4 == 0
-        && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f64>()
+    let id = std::any::TypeId::of::<T>();
+    let f64_lanes = L == 4 && id == std::any::TypeId::of::<f64>();
+    let f32_lanes = L == 8 && id == std::any::TypeId::of::<f32>();
+    cfg!(target_arch = "x86_64") && (f64_lanes || f32_lanes) && ld * n % L == 0
 }
 
-/// `slots[l * n² + e] = a[e][l]` by 4×4 transposes (`simd::scatter_f64x4`);
-/// only where [`slots_by_transposes`] holds, in code run on CPUs with AVX2.
+/// `slots[l * a.len() + e] = a[e][l]` by 4×4 `f64` or 8×8 `f32` transposes
+/// (`simd::scatter_f64x4`, `scatter_f32x8`); only where
+/// [`slots_by_transposes`] holds, in code run on CPUs with AVX2.
 #[inline(always)]
 fn scatter_slots<T: Scalar, const L: usize>(a: &[[T; L]], slots: &mut [T]) {
-    assert!(slots_by_transposes::<T, L>(4, 4) && slots.len() == L * a.len());
+    assert!(slots_by_transposes::<T, L>(8, 8) && slots.len() == L * a.len());
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: `T` is `f64` and `L` is 4 (asserted), so `[T; L]` is
-    // `[f64; 4]`; the lengths are unchanged. The callers run only in the
-    // fused (AVX2 + FMA) copy of their job.
+    // SAFETY: `T` is `f64` with `L` 4, or `f32` with `L` 8 (asserted), so
+    // `[T; L]` is `[f64; 4]` or `[f32; 8]`; the lengths are unchanged. The
+    // callers run only in the fused (AVX2 + FMA) copy of their job.
     unsafe {
-        let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f64; 4]>(), a.len());
-        let slots = std::slice::from_raw_parts_mut(slots.as_mut_ptr().cast::<f64>(), slots.len());
-        simd::scatter_f64x4(a, slots);
+        if L == 8 {
+            let len = a.len();
+            let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f32; 8]>(), len);
+            let slots =
+                std::slice::from_raw_parts_mut(slots.as_mut_ptr().cast::<f32>(), slots.len());
+            simd::scatter_f32x8(a, [len, len, 1, len], slots);
+        } else {
+            let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f64; 4]>(), a.len());
+            let slots =
+                std::slice::from_raw_parts_mut(slots.as_mut_ptr().cast::<f64>(), slots.len());
+            simd::scatter_f64x4(a, slots);
+        }
     }
 }
 
