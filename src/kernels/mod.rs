@@ -972,7 +972,9 @@ impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
         let a = &mut self.a[..ld * n];
         let count = part.len() / nn;
         let input: &[T] = src.unwrap_or(part);
-        if FMA && count == L && gather_by_transposes_at::<T, L>(n, ld) {
+        // A whole chunk in and out by transposes (see `lanes_by_transposes`).
+        let transposed = FMA && count == L && lanes_by_transposes::<T, L>(n, ld);
+        if transposed {
             gather_lanes(&input[..L * nn], n, ld, a);
         } else {
             for (l, m) in input.chunks_exact(nn).enumerate() {
@@ -998,9 +1000,7 @@ impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
         };
         let status = invert::<T, L, FMA>(n, ld, a, &mut self.piv[..n], &self.idx[..=n], probe);
         let order = &mut self.order[..n];
-        if FMA
-            && count == L
-            && gather_by_transposes_at::<T, L>(n, ld)
+        if transposed
             && status.iter().all(|&s| s == LaneStatus::Ok)
             && !interchanged(&self.piv[..n], &self.idx[..n])
         {
@@ -1045,88 +1045,46 @@ impl<T: Scalar, const L: usize, const N: usize> Job<'_, T, L, N> {
     }
 }
 
-/// Whether the lane kernel's whole chunks of order `n` (column stride `ld`)
-/// leave the lanes by transposes ([`scatter_slots`]): `f64` in 4 lanes with
-/// `ld n` a multiple of 4, or `f32` in 8 with `ld n` a multiple of 8, on
-/// x86-64 (the caller also needs AVX2, implied by its fused variant).
-fn slots_by_transposes<T: Scalar, const L: usize>(n: usize, ld: usize) -> bool {
+/// Whether `T` in `L` lanes has transposes in and out of the lanes (see
+/// `simd`): `f64` in 4 lanes or `f32` in 8, on x86-64 (the caller also needs
+/// AVX2, implied by its fused variant).
+fn transposed_lanes<T: Scalar, const L: usize>() -> bool {
     let id = std::any::TypeId::of::<T>();
-    let f64_lanes = L == 4 && id == std::any::TypeId::of::<f64>();
-    let f32_lanes = L == 8 && id == std::any::TypeId::of::<f32>();
-    cfg!(target_arch = "x86_64") && (f64_lanes || f32_lanes) && ld * n % L == 0
+    cfg!(target_arch = "x86_64")
+        && (L == 4 && id == std::any::TypeId::of::<f64>()
+            || L == 8 && id == std::any::TypeId::of::<f32>())
 }
 
-/// `slots[l * a.len() + e] = a[e][l]` by 4×4 `f64` or 8×8 `f32` transposes
-/// (`simd::scatter_f64x4`, `scatter_f32x8`); only where
-/// [`slots_by_transposes`] holds, in code run on CPUs with AVX2.
+/// Whether the lane kernel's whole chunks of order `n` (column stride `ld`)
+/// leave the lanes by transposes into one matrix per slot
+/// ([`scatter_slots`]): [`transposed_lanes`], with `ld n` a multiple of `L`.
+fn slots_by_transposes<T: Scalar, const L: usize>(n: usize, ld: usize) -> bool {
+    transposed_lanes::<T, L>() && ld * n % L == 0
+}
+
+/// `slots[l * a.len() + e] = a[e][l]`: the chunk as one segment (see
+/// [`from_lanes`]); only where [`slots_by_transposes`] holds.
 #[inline(always)]
 fn scatter_slots<T: Scalar, const L: usize>(a: &[[T; L]], slots: &mut [T]) {
-    assert!(slots_by_transposes::<T, L>(8, 8) && slots.len() == L * a.len());
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `T` is `f64` with `L` 4, or `f32` with `L` 8 (asserted), so
-    // `[T; L]` is `[f64; 4]` or `[f32; 8]`; the lengths are unchanged. The
-    // callers run only in the fused (AVX2 + FMA) copy of their job.
-    unsafe {
-        if L == 8 {
-            let len = a.len();
-            let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f32; 8]>(), len);
-            let slots =
-                std::slice::from_raw_parts_mut(slots.as_mut_ptr().cast::<f32>(), slots.len());
-            simd::scatter_f32x8(a, [len, len, 1, len], slots);
-        } else {
-            let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f64; 4]>(), a.len());
-            let slots =
-                std::slice::from_raw_parts_mut(slots.as_mut_ptr().cast::<f64>(), slots.len());
-            simd::scatter_f64x4(a, slots);
-        }
-    }
+    let len = a.len();
+    assert!(slots.len() == L * len);
+    from_lanes(a, [len, len, 1, len], slots);
 }
 
 /// Whether the lane kernel's whole chunks of order `n` (column stride `ld`)
-/// enter the lanes by transposes ([`gather_lanes`]), on x86-64 (the caller
-/// also needs AVX2, implied by its fused variant): `f64` in 4 lanes and `f32`
-/// in 8, with whole groups of that many values in each column (`n` a multiple
-/// of the lane count), or unpadded columns and `n²` such a multiple.
-fn gather_by_transposes_at<T: Scalar, const L: usize>(n: usize, ld: usize) -> bool {
-    let type_lanes = match std::mem::size_of::<T>() {
-        8 => std::any::TypeId::of::<T>() == std::any::TypeId::of::<f64>() && L == 4,
-        4 => std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && L == 8,
-        _ => false,
-    };
-    cfg!(target_arch = "x86_64") && type_lanes && (n % L == 0 || ld == n && n * n % L == 0)
-}
-
-/// `a[c * ld + r][l] = src[l * n² + c * n + r]` (lane `l` from the `l`-th
-/// matrix of `src`) by 4×4 `f64` or 8×8 `f32` transposes
-/// (`simd::gather_f64x4_segments`, `gather_f32x8`); only
-/// where [`gather_by_transposes_at`] holds, in code run on CPUs with AVX2.
-/// The padding after each column is not written.
-#[inline(always)]
-fn gather_lanes<T: Scalar, const L: usize>(src: &[T], n: usize, ld: usize, a: &mut [[T; L]]) {
-    assert!(gather_by_transposes_at::<T, L>(n, ld) && src.len() == L * n * n);
-    assert!(a.len() == ld * n);
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `T` is `f64` with `L` 4, or `f32` with `L` 8 (asserted), so
-    // `[T; L]` is `[f64; 4]` or `[f32; 8]`; the lengths are unchanged. The
-    // callers run only in the fused (AVX2 + FMA) copy of their job.
-    unsafe {
-        let geometry = segments(n, ld);
-        if L == 8 {
-            let src = std::slice::from_raw_parts(src.as_ptr().cast::<f32>(), src.len());
-            let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f32; 8]>(), a.len());
-            simd::gather_f32x8(src, geometry, a);
-        } else {
-            let src = std::slice::from_raw_parts(src.as_ptr().cast::<f64>(), src.len());
-            let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f64; 4]>(), a.len());
-            simd::gather_f64x4_segments(src, geometry, a);
-        }
-    }
+/// enter the lanes by transposes ([`gather_lanes`]), and, where no lane
+/// interchanged rows, leave them so straight into the output
+/// ([`scatter_lanes`]): [`transposed_lanes`], with whole groups of `L` values
+/// in each column (`n` a multiple of `L`), or unpadded columns and `n²` such
+/// a multiple.
+fn lanes_by_transposes<T: Scalar, const L: usize>(n: usize, ld: usize) -> bool {
+    transposed_lanes::<T, L>() && (n % L == 0 || ld == n && n * n % L == 0)
 }
 
 /// The runs of values contiguous both in a matrix of order `n` and in its
-/// lane columns `ld` apart, as `[seg, stride, count, size]` for
-/// `simd::gather_f64x4_segments` and the like: the whole matrix where the
-/// columns are unpadded, else each column.
+/// lane columns `ld` apart, as `[seg, stride, count, size]` (see
+/// `simd::gather_f64x4_segments`): the whole matrix where the columns are
+/// unpadded, else each column.
 fn segments(n: usize, ld: usize) -> [usize; 4] {
     let nn = n * n;
     if ld == n {
@@ -1136,24 +1094,64 @@ fn segments(n: usize, ld: usize) -> [usize; 4] {
     }
 }
 
-/// The inverse of [`gather_lanes`], where [`gather_by_transposes_at`] holds:
+/// `a[c * ld + r][l] = src[l * n² + c * n + r]` (lane `l` from the `l`-th
+/// matrix of `src`), where [`lanes_by_transposes`] holds; the padding after
+/// each column is not written.
+#[inline(always)]
+fn gather_lanes<T: Scalar, const L: usize>(src: &[T], n: usize, ld: usize, a: &mut [[T; L]]) {
+    assert!(lanes_by_transposes::<T, L>(n, ld) && src.len() == L * n * n && a.len() == ld * n);
+    to_lanes(src, segments(n, ld), a);
+}
+
+/// The inverse of [`gather_lanes`], where [`lanes_by_transposes`] holds:
 /// `part[l * n² + c * n + r] = a[c * ld + r][l]`, the padding not read.
 #[inline(always)]
 fn scatter_lanes<T: Scalar, const L: usize>(a: &[[T; L]], n: usize, ld: usize, part: &mut [T]) {
-    assert!(gather_by_transposes_at::<T, L>(n, ld) && part.len() == L * n * n);
-    assert!(a.len() == ld * n);
+    assert!(lanes_by_transposes::<T, L>(n, ld) && part.len() == L * n * n && a.len() == ld * n);
+    from_lanes(a, segments(n, ld), part);
+}
+
+/// `simd::gather_f64x4_segments` or `simd::gather_f32x8` for `T` in `L`
+/// lanes, where [`transposed_lanes`] holds (in code run on CPUs with AVX2).
+#[inline(always)]
+fn to_lanes<T: Scalar, const L: usize>(src: &[T], geometry: [usize; 4], a: &mut [[T; L]]) {
+    assert!(transposed_lanes::<T, L>());
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: as in `gather_lanes`.
+    // SAFETY: `T` is `f64` with `L` 4, or `f32` with `L` 8 (asserted), so
+    // `[T; L]` is `[f64; 4]` or `[f32; 8]`; the lengths are unchanged. The
+    // callers run only in the fused (AVX2 + FMA) copy of their job; the
+    // `simd` functions check the geometry against the lengths.
     unsafe {
-        let geometry = segments(n, ld);
+        let (len, lanes) = (src.len(), a.len());
         if L == 8 {
-            let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f32; 8]>(), a.len());
-            let part = std::slice::from_raw_parts_mut(part.as_mut_ptr().cast::<f32>(), part.len());
-            simd::scatter_f32x8(a, geometry, part);
+            let src = std::slice::from_raw_parts(src.as_ptr().cast::<f32>(), len);
+            let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f32; 8]>(), lanes);
+            simd::gather_f32x8(src, geometry, a);
         } else {
-            let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f64; 4]>(), a.len());
-            let part = std::slice::from_raw_parts_mut(part.as_mut_ptr().cast::<f64>(), part.len());
-            simd::scatter_f64x4_segments(a, geometry, part);
+            let src = std::slice::from_raw_parts(src.as_ptr().cast::<f64>(), len);
+            let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f64; 4]>(), lanes);
+            simd::gather_f64x4_segments(src, geometry, a);
+        }
+    }
+}
+
+/// The inverse of [`to_lanes`]: `simd::scatter_f64x4_segments` or
+/// `simd::scatter_f32x8`.
+#[inline(always)]
+fn from_lanes<T: Scalar, const L: usize>(a: &[[T; L]], geometry: [usize; 4], dst: &mut [T]) {
+    assert!(transposed_lanes::<T, L>());
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: as in `to_lanes`.
+    unsafe {
+        let (lanes, len) = (a.len(), dst.len());
+        if L == 8 {
+            let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f32; 8]>(), lanes);
+            let dst = std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<f32>(), len);
+            simd::scatter_f32x8(a, geometry, dst);
+        } else {
+            let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f64; 4]>(), lanes);
+            let dst = std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<f64>(), len);
+            simd::scatter_f64x4_segments(a, geometry, dst);
         }
     }
 }
