@@ -135,7 +135,7 @@
 //! 516.3 ns, 300 24×24 1376 / 1473 → 1361 / 1438 ns.
 //!
 //! Those whole chunks also enter the lanes by 4×4 transposes
-//! (`gather_lanes`: `simd::gather_f64x4_segments`, a segment per column
+//! (`gather_lanes`: `simd::gather_segments`, a segment per column
 //! where they are padded) where each column holds whole quads (`n` a multiple of 4)
 //! or the columns are unpadded and `n²` is a multiple of 4 (even `n`); element
 //! by element, every value was a scalar load and a scalar store into its lane.
@@ -149,7 +149,7 @@
 //! 64×64 20.6–21.8 → 17.7–20.0 µs (three). An earlier try of the same
 //! gather (below) had measured the whole `inv` of 16×16 slower; that did not
 //! reproduce. `f32` chunks (8 lanes) enter by 8×8 transposes
-//! (`simd::gather_f32x8`) where each column holds whole octets or the
+//! (`simd::gather_segments` in 8 lanes) where each column holds whole octets or the
 //! columns are unpadded and `n²` is a multiple of 8: `kernel_ns`, three
 //! interleaved rounds, 12×12 153–156 → 132–133 ns, 16×16 266–274 → 223–225,
 //! 24×24 608–626 → 520–534, 32×32 1243–1256 → 1082–1106, 48×48 3585–3622 →
@@ -1083,7 +1083,7 @@ fn lanes_by_transposes<T: Scalar, const L: usize>(n: usize, ld: usize) -> bool {
 
 /// The runs of values contiguous both in a matrix of order `n` and in its
 /// lane columns `ld` apart, as `[seg, stride, count, size]` (see
-/// `simd::gather_f64x4_segments`): the whole matrix where the columns are
+/// `simd::gather_segments`): the whole matrix where the columns are
 /// unpadded, else each column.
 fn segments(n: usize, ld: usize) -> [usize; 4] {
     let nn = n * n;
@@ -1111,8 +1111,8 @@ fn scatter_lanes<T: Scalar, const L: usize>(a: &[[T; L]], n: usize, ld: usize, p
     from_lanes(a, segments(n, ld), part);
 }
 
-/// `simd::gather_f64x4_segments` or `simd::gather_f32x8` for `T` in `L`
-/// lanes, where [`transposed_lanes`] holds (in code run on CPUs with AVX2).
+/// `simd::gather_segments` for `T` in `L` lanes (`f64` in 4 or `f32` in 8),
+/// where [`transposed_lanes`] holds (in code run on CPUs with AVX2).
 #[inline(always)]
 fn to_lanes<T: Scalar, const L: usize>(src: &[T], geometry: [usize; 4], a: &mut [[T; L]]) {
     assert!(transposed_lanes::<T, L>());
@@ -1126,17 +1126,16 @@ fn to_lanes<T: Scalar, const L: usize>(src: &[T], geometry: [usize; 4], a: &mut 
         if L == 8 {
             let src = std::slice::from_raw_parts(src.as_ptr().cast::<f32>(), len);
             let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f32; 8]>(), lanes);
-            simd::gather_f32x8(src, geometry, a);
+            simd::gather_segments(src, geometry, a);
         } else {
             let src = std::slice::from_raw_parts(src.as_ptr().cast::<f64>(), len);
             let a = std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<[f64; 4]>(), lanes);
-            simd::gather_f64x4_segments(src, geometry, a);
+            simd::gather_segments(src, geometry, a);
         }
     }
 }
 
-/// The inverse of [`to_lanes`]: `simd::scatter_f64x4_segments` or
-/// `simd::scatter_f32x8`.
+/// The inverse of [`to_lanes`]: `simd::scatter_segments`.
 #[inline(always)]
 fn from_lanes<T: Scalar, const L: usize>(a: &[[T; L]], geometry: [usize; 4], dst: &mut [T]) {
     assert!(transposed_lanes::<T, L>());
@@ -1147,11 +1146,11 @@ fn from_lanes<T: Scalar, const L: usize>(a: &[[T; L]], geometry: [usize; 4], dst
         if L == 8 {
             let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f32; 8]>(), lanes);
             let dst = std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<f32>(), len);
-            simd::scatter_f32x8(a, geometry, dst);
+            simd::scatter_segments(a, geometry, dst);
         } else {
             let a = std::slice::from_raw_parts(a.as_ptr().cast::<[f64; 4]>(), lanes);
             let dst = std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<f64>(), len);
-            simd::scatter_f64x4_segments(a, geometry, dst);
+            simd::scatter_segments(a, geometry, dst);
         }
     }
 }

@@ -6,7 +6,9 @@
 //! The AVX2 copy of a [`Vectorised`] job knows it is one (`run::<true>`), so it
 //! may call the explicit AVX helpers here: 4×4 transposes that move four or
 //! eight `f64` matrices into and out of lanes ([`gather_f64x4`],
-//! [`scatter_f64x4`], [`gather_f64x8`], [`scatter_f64x8`]).
+//! [`scatter_f64x4`], [`gather_f64x8`], [`scatter_f64x8`]), and for either
+//! type ([`Transposed`]: `f64` by 4×4, `f32` by 8×8) the same moves in
+//! segments, for padded columns ([`gather_segments`], [`scatter_segments`]).
 //!
 //! AVX-512 (`avx512f` + `avx512vl`: 32 vector registers, 512-bit operations) is
 //! used only by the jobs that measured faster with it ([`run_fused_wide`]: the
@@ -197,144 +199,170 @@ pub(crate) unsafe fn avx512_fma<J: Fused>(job: &mut J) {
 pub(crate) unsafe fn gather_f64x4(src: &[f64], dst: &mut [[f64; 4]]) {
     let nn = dst.len();
     // SAFETY: the caller's promise (AVX).
-    unsafe { gather_f64x4_segments(src, [nn, nn, 1, nn], dst) }
+    unsafe { gather_segments(src, [nn, nn, 1, nn], dst) }
+}
+
+/// An element type whose lane vectors move by whole-register transposes: `L`
+/// values to a 256-bit register and an `L`×`L` transpose of `L` registers
+/// (`f64` in 4 lanes, `f32` in 8). The one type parameter of the segmented
+/// gather and scatter ([`gather_segments`], [`scatter_segments`]).
+#[cfg(target_arch = "x86_64")]
+pub(crate) trait Transposed<const L: usize>: Copy {
+    /// One register of `L` values.
+    type V: Copy;
+
+    /// The `L` values at `p`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX, and `p` must be valid for reads of `L` values.
+    unsafe fn load(p: *const Self) -> Self::V;
+
+    /// `v` stored at `p`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX, and `p` must be valid for writes of `L` values.
+    unsafe fn store(p: *mut Self, v: Self::V);
+
+    /// The transpose: lane `i` of result `j` is lane `j` of `v[i]`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX.
+    unsafe fn transpose(v: [Self::V; L]) -> [Self::V; L];
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Transposed<4> for f64 {
+    type V = std::arch::x86_64::__m256d;
+
+    #[target_feature(enable = "avx")]
+    #[inline]
+    unsafe fn load(p: *const f64) -> Self::V {
+        // SAFETY: the caller's promise.
+        unsafe { std::arch::x86_64::_mm256_loadu_pd(p) }
+    }
+
+    #[target_feature(enable = "avx")]
+    #[inline]
+    unsafe fn store(p: *mut f64, v: Self::V) {
+        // SAFETY: the caller's promise.
+        unsafe { std::arch::x86_64::_mm256_storeu_pd(p, v) }
+    }
+
+    #[target_feature(enable = "avx")]
+    #[inline]
+    unsafe fn transpose(v: [Self::V; 4]) -> [Self::V; 4] {
+        // SAFETY: AVX, the caller's promise.
+        unsafe { transpose4(v[0], v[1], v[2], v[3]) }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Transposed<8> for f32 {
+    type V = std::arch::x86_64::__m256;
+
+    #[target_feature(enable = "avx")]
+    #[inline]
+    unsafe fn load(p: *const f32) -> Self::V {
+        // SAFETY: the caller's promise.
+        unsafe { std::arch::x86_64::_mm256_loadu_ps(p) }
+    }
+
+    #[target_feature(enable = "avx")]
+    #[inline]
+    unsafe fn store(p: *mut f32, v: Self::V) {
+        // SAFETY: the caller's promise.
+        unsafe { std::arch::x86_64::_mm256_storeu_ps(p, v) }
+    }
+
+    #[target_feature(enable = "avx")]
+    #[inline]
+    unsafe fn transpose(v: [Self::V; 8]) -> [Self::V; 8] {
+        // SAFETY: AVX, the caller's promise.
+        unsafe { transpose8_ps(v) }
+    }
+}
+
+/// Checks `[seg, stride, count, size]` against `L` lanes, `values` (the
+/// length of the matrices' side) and `lanes` (of the lane side): see
+/// [`gather_segments`].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn check_segments<const L: usize>(geometry: [usize; 4], values: usize, lanes: usize) {
+    let [seg, stride, count, size] = geometry;
+    assert!(seg % L == 0 && count * seg <= size && values >= L * size);
+    assert!(count == 0 || (count - 1) * stride + seg <= lanes);
 }
 
 /// Lane vectors from `L` matrices of `size` values by transposes, in segments
 /// `[seg, stride, count, size]`: `dst[c * stride + i][l] = src[l * size + c *
-/// seg + i]` for `c < count`, `i < seg` (`seg` a multiple of the lane count,
-/// `count * seg <= size`, `(count - 1) * stride + seg <= dst.len()`);
-/// `dst[c * stride + seg..(c + 1) * stride]` is left as it is. The whole
-/// matrix is one segment; padded columns are `n` segments of `n`, `ld` apart.
+/// seg + i]` for `c < count`, `i < seg` (`seg` a multiple of `L`, `count * seg
+/// <= size`, `(count - 1) * stride + seg <= dst.len()`); `dst[c * stride +
+/// seg..(c + 1) * stride]` is left as it is. The whole matrix is one segment;
+/// padded columns are `n` segments of `n`, `ld` apart. `L` loads, the
+/// transpose's shuffles and `L` stores per `L`×`L` values, where element by
+/// element the compiler stored single values and read them back as vectors,
+/// which the CPU cannot forward.
 ///
 /// # Safety
 /// The CPU must support AVX.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 #[inline]
-pub(crate) unsafe fn gather_f64x4_segments(
-    src: &[f64],
+pub(crate) unsafe fn gather_segments<E: Transposed<L>, const L: usize>(
+    src: &[E],
     geometry: [usize; 4],
-    dst: &mut [[f64; 4]],
+    dst: &mut [[E; L]],
 ) {
-    use std::arch::x86_64::*;
+    check_segments::<L>(geometry, src.len(), dst.len());
     let [seg, stride, count, size] = geometry;
-    assert!(seg % 4 == 0 && count * seg <= size && src.len() >= 4 * size);
-    assert!(count == 0 || (count - 1) * stride + seg <= dst.len());
     for c in 0..count {
-        for (q, quad) in dst[c * stride..c * stride + seg]
-            .chunks_exact_mut(4)
+        for (q, block) in dst[c * stride..c * stride + seg]
+            .chunks_exact_mut(L)
             .enumerate()
         {
-            let p = src[c * seg + 4 * q..].as_ptr();
-            // SAFETY: the four loads read src[l * size + c seg + 4 q ..][..4],
-            // l < 4, in bounds by the assertions; the stores write the four
-            // lane vectors of `quad`.
+            let p = src[c * seg + L * q..].as_ptr();
+            // SAFETY: the loads read src[l * size + c seg + L q ..][..L], l <
+            // L, in bounds by the checks; the stores write the L lane vectors
+            // of `block`; AVX, the caller's promise.
             unsafe {
-                let v0 = _mm256_loadu_pd(p);
-                let v1 = _mm256_loadu_pd(p.add(size));
-                let v2 = _mm256_loadu_pd(p.add(2 * size));
-                let v3 = _mm256_loadu_pd(p.add(3 * size));
-                let [w0, w1, w2, w3] = transpose4(v0, v1, v2, v3);
-                _mm256_storeu_pd(quad[0].as_mut_ptr(), w0);
-                _mm256_storeu_pd(quad[1].as_mut_ptr(), w1);
-                _mm256_storeu_pd(quad[2].as_mut_ptr(), w2);
-                _mm256_storeu_pd(quad[3].as_mut_ptr(), w3);
-            }
-        }
-    }
-}
-
-/// [`gather_f64x4_segments`] for `f32` in 8 lanes, by 8×8 transposes.
-///
-/// # Safety
-/// The CPU must support AVX.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-#[inline]
-pub(crate) unsafe fn gather_f32x8(src: &[f32], geometry: [usize; 4], dst: &mut [[f32; 8]]) {
-    use std::arch::x86_64::*;
-    let [seg, stride, count, size] = geometry;
-    assert!(seg % 8 == 0 && count * seg <= size && src.len() >= 8 * size);
-    assert!(count == 0 || (count - 1) * stride + seg <= dst.len());
-    for c in 0..count {
-        for (q, oct) in dst[c * stride..c * stride + seg]
-            .chunks_exact_mut(8)
-            .enumerate()
-        {
-            let p = src[c * seg + 8 * q..].as_ptr();
-            // SAFETY: the eight loads read src[l * size + c seg + 8 q ..][..8],
-            // l < 8, in bounds by the assertions; the stores write the eight
-            // lane vectors of `oct`.
-            unsafe {
-                let v: [__m256; 8] = std::array::from_fn(|l| _mm256_loadu_ps(p.add(l * size)));
-                for (x, w) in oct.iter_mut().zip(transpose8_ps(v)) {
-                    _mm256_storeu_ps(x.as_mut_ptr(), w);
+                let v: [E::V; L] = std::array::from_fn(|l| E::load(p.add(l * size)));
+                for (x, w) in block.iter_mut().zip(E::transpose(v)) {
+                    E::store(x.as_mut_ptr(), w);
                 }
             }
         }
     }
 }
 
-/// The inverse of [`gather_f64x4_segments`]: `dst[l * size + c * seg + i] =
-/// src[c * stride + i][l]`, the same conditions on `[seg, stride, count,
-/// size]` (with `src` for `dst`); `src[c * stride + seg..(c + 1) * stride]`
-/// is not read.
+/// The inverse of [`gather_segments`]: `dst[l * size + c * seg + i] = src[c *
+/// stride + i][l]`, the same conditions on `[seg, stride, count, size]` (with
+/// `src` for `dst`); `src[c * stride + seg..(c + 1) * stride]` is not read.
 ///
 /// # Safety
 /// The CPU must support AVX.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 #[inline]
-pub(crate) unsafe fn scatter_f64x4_segments(
-    src: &[[f64; 4]],
+pub(crate) unsafe fn scatter_segments<E: Transposed<L>, const L: usize>(
+    src: &[[E; L]],
     geometry: [usize; 4],
-    dst: &mut [f64],
+    dst: &mut [E],
 ) {
-    use std::arch::x86_64::*;
+    check_segments::<L>(geometry, dst.len(), src.len());
     let [seg, stride, count, size] = geometry;
-    assert!(seg % 4 == 0 && count * seg <= size && dst.len() >= 4 * size);
-    assert!(count == 0 || (count - 1) * stride + seg <= src.len());
     for c in 0..count {
-        for (q, quad) in src[c * stride..c * stride + seg]
-            .chunks_exact(4)
+        for (q, block) in src[c * stride..c * stride + seg]
+            .chunks_exact(L)
             .enumerate()
         {
-            let p = dst[c * seg + 4 * q..].as_mut_ptr();
-            // SAFETY: the four stores write dst[l * size + c seg + 4 q ..][..4],
-            // l < 4, in bounds by the assertions; the loads read `quad`.
+            let p = dst[c * seg + L * q..].as_mut_ptr();
+            // SAFETY: the stores write dst[l * size + c seg + L q ..][..L], l <
+            // L, in bounds by the checks; the loads read `block`; AVX, the
+            // caller's promise.
             unsafe {
-                let v = std::array::from_fn(|i| _mm256_loadu_pd(quad[i].as_ptr()));
-                store_transposed4(v, p, size);
-            }
-        }
-    }
-}
-
-/// [`scatter_f64x4_segments`] for `f32` in 8 lanes, by 8×8 transposes.
-///
-/// # Safety
-/// The CPU must support AVX.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-#[inline]
-pub(crate) unsafe fn scatter_f32x8(src: &[[f32; 8]], geometry: [usize; 4], dst: &mut [f32]) {
-    use std::arch::x86_64::*;
-    let [seg, stride, count, size] = geometry;
-    assert!(seg % 8 == 0 && count * seg <= size && dst.len() >= 8 * size);
-    assert!(count == 0 || (count - 1) * stride + seg <= src.len());
-    for c in 0..count {
-        for (q, oct) in src[c * stride..c * stride + seg]
-            .chunks_exact(8)
-            .enumerate()
-        {
-            let p = dst[c * seg + 8 * q..].as_mut_ptr();
-            // SAFETY: the eight stores write dst[l * size + c seg + 8 q ..][..8],
-            // l < 8, in bounds by the assertions; the loads read `oct`.
-            unsafe {
-                let v: [__m256; 8] = std::array::from_fn(|i| _mm256_loadu_ps(oct[i].as_ptr()));
-                for (l, w) in transpose8_ps(v).into_iter().enumerate() {
-                    _mm256_storeu_ps(p.add(l * size), w);
+                let v: [E::V; L] = std::array::from_fn(|i| E::load(block[i].as_ptr()));
+                for (l, w) in E::transpose(v).into_iter().enumerate() {
+                    E::store(p.add(l * size), w);
                 }
             }
         }
@@ -351,7 +379,7 @@ pub(crate) unsafe fn scatter_f32x8(src: &[[f32; 8]], geometry: [usize; 4], dst: 
 pub(crate) unsafe fn scatter_f64x4(src: &[[f64; 4]], dst: &mut [f64]) {
     let nn = src.len();
     // SAFETY: the caller's promise (AVX).
-    unsafe { scatter_f64x4_segments(src, [nn, nn, 1, nn], dst) }
+    unsafe { scatter_segments(src, [nn, nn, 1, nn], dst) }
 }
 
 /// [`gather_f64x4`] for eight matrices: `dst[e][l] = src[l * dst.len() + e]`,
@@ -928,43 +956,42 @@ mod tests {
             return;
         }
         for (n, ld) in [(4, 4), (12, 12), (16, 16), (8, 10), (16, 18), (32, 34)] {
-            let nn = n * n;
-            let geometry = if ld == n {
-                [nn, nn, 1, nn]
-            } else {
-                [n, ld, n, nn]
-            };
-            let src: Vec<f32> = (0..8 * nn).map(|i| i as f32).collect();
-            let mut lanes = vec![[f32::NAN; 8]; ld * n];
-            let mut back = vec![0.0f32; 8 * nn];
-            // SAFETY: the CPU has AVX (checked above).
-            unsafe { gather_f32x8(&src, geometry, &mut lanes) };
-            for (e, x) in lanes.iter().enumerate() {
-                let (c, r) = (e / ld, e % ld);
-                for (l, &x) in x.iter().enumerate() {
-                    if r < n {
-                        assert_eq!(x, src[l * nn + c * n + r], "n {n} ld {ld}");
-                    } else {
-                        assert!(x.is_nan(), "padding written: n {n} ld {ld}");
-                    }
+            round_trip::<f64, 4>(n, ld);
+            round_trip::<f32, 8>(n, ld);
+        }
+    }
+
+    /// [`gathers_and_scatters_by_segments`] for one type, order `n` and
+    /// column stride `ld`: the CPU must have AVX.
+    #[cfg(target_arch = "x86_64")]
+    fn round_trip<E, const L: usize>(n: usize, ld: usize)
+    where
+        E: Transposed<L> + num_traits::Float + std::fmt::Debug,
+    {
+        let nn = n * n;
+        let geometry = if ld == n {
+            [nn, nn, 1, nn]
+        } else {
+            [n, ld, n, nn]
+        };
+        let src: Vec<E> = (0..L * nn).map(|i| E::from(i).unwrap()).collect();
+        let mut lanes = vec![[E::nan(); L]; ld * n];
+        let mut back = vec![E::zero(); L * nn];
+        // SAFETY: the caller's promise (AVX).
+        unsafe { gather_segments(&src, geometry, &mut lanes) };
+        for (e, x) in lanes.iter().enumerate() {
+            let (c, r) = (e / ld, e % ld);
+            for (l, &x) in x.iter().enumerate() {
+                if r < n {
+                    assert_eq!(x, src[l * nn + c * n + r], "{L} lanes, n {n} ld {ld}");
+                } else {
+                    assert!(x.is_nan(), "padding written: {L} lanes, n {n} ld {ld}");
                 }
             }
-            // SAFETY: as above.
-            unsafe { scatter_f32x8(&lanes, geometry, &mut back) };
-            assert_eq!(back, src, "f32 n {n} ld {ld}");
-            let src: Vec<f64> = (0..4 * nn).map(|i| i as f64).collect();
-            let mut lanes = vec![[f64::NAN; 4]; ld * n];
-            let mut back = vec![0.0f64; 4 * nn];
-            // SAFETY: as above.
-            unsafe {
-                gather_f64x4_segments(&src, geometry, &mut lanes);
-                scatter_f64x4_segments(&lanes, geometry, &mut back);
-            }
-            assert!(lanes
-                .chunks_exact(ld)
-                .all(|c| c[n..].iter().all(|x| x[0].is_nan())));
-            assert_eq!(back, src, "f64 n {n} ld {ld}");
         }
+        // SAFETY: as above.
+        unsafe { scatter_segments(&lanes, geometry, &mut back) };
+        assert_eq!(back, src, "{L} lanes, n {n} ld {ld}");
     }
 
     struct Sum<'a>(&'a [f64], f64);
