@@ -294,6 +294,14 @@ pub(crate) const UNROLLED_MAX: usize = 8;
 /// 0.46 at 20, 0.62 at 24, 0.71 at 32, 0.80 at 48, 0.88 at 64; `f32` (8
 /// lanes): 0.23 at 9, 0.27 at 12, 0.40 at 16 and 24, 0.50 at 32, 0.61 at 48,
 /// 0.69 at 64.
+///
+/// Measured again at 48 and 64 after the lane kernel's columns were padded
+/// ([`lane_stride`]), on a Zen 4 VM, three interleaved rounds each of
+/// diagonally dominant and of general matrices (`KPIV=1`), `r` alike for both:
+/// `f64` 0.82–0.85 at 48 (one disturbed run left out), 0.86–0.94 at 64;
+/// `f32` 0.53–0.57 at 48, 0.62–0.64 at 64. The limits stand: 3 for `f64`
+/// (`4 r` 3.3–3.8), 4 for `f32` (`8 r` 4.2–4.6 at 48; 5.0–5.2 at 64, where a
+/// partial chunk of five costs either kernel the same).
 pub(crate) fn one_at_a_time_max<T>(n: usize) -> usize {
     if n <= UNROLLED_MAX {
         0
