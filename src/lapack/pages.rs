@@ -46,6 +46,25 @@
 //! 36.0 → 24.9 / 29.9), no faster on an AMD Zen 4 (`f64` 23.8 / 32.0 → 20.6 /
 //! 31.1) and slower there for `f32` (15.9 / 19.6 → 19.1 / 26.6); and they
 //! leave the result out of the cache that the caller reads next.
+//!
+//! The parts are faulted in by the workers that write them, not populated
+//! beforehand. On a 2-core Zen 4 VM whose host takes back freed guest memory
+//! (`page_reporting`), a huge-page fault costs about 0.04 ms per MiB where
+//! the host still backs the page and 4–6 ms per MiB where it must back it
+//! again, and which of the two a call meets changed from minute to minute
+//! (`FAULTS=1 tiny_parts`, 100 000 8×8, wall time per matrix, 8 calls a
+//! run): two workers took 250–590 ns in some runs, 71–78 ns in others and
+//! 97–150 ns in others, with the system time per matrix at most a few tens
+//! of ns in the fast runs and up to 650 ns in the slow ones, while one
+//! worker (`RAYON_NUM_THREADS=1`) took 122–203 ns throughout. Populating the
+//! whole output from the calling thread first (`madvise(MADV_POPULATE_WRITE)`
+//! after the huge-page advice, one pass of the kernel's zeroing before the
+//! workers start) kept 8×8 at 90–145 ns in the runs where the workers'
+//! faults took 250–590, but cost the fast runs their speed (90–145 against
+//! 71–78) and made 20 000 16×16 slower (three interleaved rounds of 8
+//! calls: median 423 against 396 ns, above 480 ns in 8 of 24 calls against
+//! 1 of 24); 1 000 000 4×4 (15–23 ns either way) and 5 000 32×32 were
+//! level. So it was not kept.
 
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
