@@ -325,8 +325,8 @@ pub(crate) unsafe fn gather_segments<E: Transposed<L>, const L: usize>(
             // L, in bounds by the checks; the stores write the L lane vectors
             // of `block`; AVX, the caller's promise.
             unsafe {
-                let v: [E::V; L] = std::array::from_fn(|l| E::load(p.add(l * size)));
-                for (x, w) in block.iter_mut().zip(E::transpose(v)) {
+                let w = load_transposed::<E, L>(p, size);
+                for (x, w) in block.iter_mut().zip(w) {
                     E::store(x.as_mut_ptr(), w);
                 }
             }
@@ -360,10 +360,8 @@ pub(crate) unsafe fn scatter_segments<E: Transposed<L>, const L: usize>(
             // L, in bounds by the checks; the loads read `block`; AVX, the
             // caller's promise.
             unsafe {
-                let v: [E::V; L] = std::array::from_fn(|i| E::load(block[i].as_ptr()));
-                for (l, w) in E::transpose(v).into_iter().enumerate() {
-                    E::store(p.add(l * size), w);
-                }
+                let v = std::array::from_fn(|i| E::load(block[i].as_ptr()));
+                store_transposed::<E, L>(v, p, size);
             }
         }
     }
@@ -401,15 +399,10 @@ pub(crate) unsafe fn gather_f64x8(src: &[f64], dst: &mut [[f64; 8]]) {
             // l < 4, in bounds by the assertion; the stores write half `half`
             // of the four lane vectors of `quad`.
             unsafe {
-                let v0 = _mm256_loadu_pd(p);
-                let v1 = _mm256_loadu_pd(p.add(nn));
-                let v2 = _mm256_loadu_pd(p.add(2 * nn));
-                let v3 = _mm256_loadu_pd(p.add(3 * nn));
-                let [w0, w1, w2, w3] = transpose4(v0, v1, v2, v3);
-                _mm256_storeu_pd(quad[0][4 * half..].as_mut_ptr(), w0);
-                _mm256_storeu_pd(quad[1][4 * half..].as_mut_ptr(), w1);
-                _mm256_storeu_pd(quad[2][4 * half..].as_mut_ptr(), w2);
-                _mm256_storeu_pd(quad[3][4 * half..].as_mut_ptr(), w3);
+                let w = load_transposed::<f64, 4>(p, nn);
+                for (x, w) in quad.iter_mut().zip(w) {
+                    _mm256_storeu_pd(x[4 * half..].as_mut_ptr(), w);
+                }
             }
         }
     }
@@ -432,7 +425,7 @@ pub(crate) unsafe fn scatter_f64x8(src: &[[f64; 8]], dst: &mut [f64]) {
             // SAFETY: as in `gather_f64x8`, with loads and stores exchanged.
             unsafe {
                 let v = std::array::from_fn(|i| _mm256_loadu_pd(quad[i][4 * half..].as_ptr()));
-                store_transposed4(v, p, nn);
+                store_transposed::<f64, 4>(v, p, nn);
             }
         }
     }
@@ -882,22 +875,42 @@ unsafe fn transpose4(
     ]
 }
 
-/// Stores the 4×4 transpose of `v`: lane `l` of every vector, in order, at
+/// The transpose of the `L` registers at `p + l * stride`, `l < L`: lane `l`
+/// of result `j` is value `j` at `p + l * stride`.
+///
+/// # Safety
+/// The CPU must support AVX, and `p + l * stride` must be valid for reads of
+/// `L` values for every `l < L`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+unsafe fn load_transposed<E: Transposed<L>, const L: usize>(
+    p: *const E,
+    stride: usize,
+) -> [E::V; L] {
+    // SAFETY: AVX and the reads, the caller's promise.
+    unsafe { E::transpose(std::array::from_fn(|l| E::load(p.add(l * stride)))) }
+}
+
+/// Stores the transpose of `v`: lane `l` of every register, in order, at
 /// `p + l * stride`.
 ///
 /// # Safety
 /// The CPU must support AVX, and `p + l * stride` must be valid for writes of
-/// 4 values for every `l < 4`.
+/// `L` values for every `l < L`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 #[inline]
-unsafe fn store_transposed4(v: [std::arch::x86_64::__m256d; 4], p: *mut f64, stride: usize) {
-    use std::arch::x86_64::*;
-    // SAFETY: AVX, the caller's promise.
-    let w = unsafe { transpose4(v[0], v[1], v[2], v[3]) };
-    for (l, w) in w.into_iter().enumerate() {
-        // SAFETY: the caller's promise.
-        unsafe { _mm256_storeu_pd(p.add(l * stride), w) };
+unsafe fn store_transposed<E: Transposed<L>, const L: usize>(
+    v: [E::V; L],
+    p: *mut E,
+    stride: usize,
+) {
+    // SAFETY: AVX and the writes, the caller's promise.
+    unsafe {
+        for (l, w) in E::transpose(v).into_iter().enumerate() {
+            E::store(p.add(l * stride), w);
+        }
     }
 }
 
