@@ -496,21 +496,23 @@ fn kernel_group<T: Scalar>(
         // Taken (and loaded, or for a fresh output read directly, zero-filled)
         // block by block, while the block fits in L1.
         let mut finite = [true; kernels::BLOCK];
-        let (block, src) = match direct {
+        let (block, src, ahead) = match direct {
             Some(d) => {
                 let block = part.take(nn * kernels::BLOCK);
                 let len = block.len();
-                (block, Some(&d[b * kernels::BLOCK * nn..][..len]))
+                let (src, ahead) = d[b * kernels::BLOCK * nn..].split_at(len);
+                (block, Some(src), ahead)
             }
             None => (
                 part.take_loaded(nn * kernels::BLOCK, nn, first, &mut finite),
                 None,
+                &[][..],
             ),
         };
         if !saved.is_empty() {
             saved[..block.len()].copy_from_slice(src.unwrap_or(block));
         }
-        let status = kernel.invert_block(src, block);
+        let status = kernel.invert_block(src, ahead, block);
         for (k, slot) in block.chunks_exact_mut(nn).enumerate() {
             let (result, rc) = match status[k] {
                 _ if !finite[k] => (Err(LinAlgError::NonFinite { batch: Vec::new() }), f64::NAN),
