@@ -115,3 +115,9 @@ pub use options::{InvOptions, Method, Threads};
 pub use report::{BatchDim, InvReport, MatrixStatus};
 pub use scalar::{Element, Scalar};
 pub use solve::SolveDim;
+
+/// The README's Rust examples, compiled and run as doctests by `cargo test`, so
+/// that the usage shown there cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
