@@ -488,12 +488,13 @@ impl<T: Scalar> Workspace<T> {
         ahead: &[T],
         part: &mut [T],
     ) -> [LaneStatus; BLOCK] {
+        let next = NextInput::new(src, ahead, L * self.n * self.n);
         macro_rules! fixed {
             ($($n:literal)*) => {
                 match self.n {
                     $($n => {
                         let mut job = Fixed::<T, L, $n> {
-                            src, ahead, part, idx: &self.idx, check_finite: self.check_finite,
+                            src, next, part, idx: &self.idx, check_finite: self.check_finite,
                             status: [LaneStatus::Ok; BLOCK],
                         };
                         simd::run(&mut job);
@@ -511,9 +512,9 @@ impl<T: Scalar> Workspace<T> {
         // the baseline instruction set `f64` 1231–1270 vs 934–949, `f32`
         // 1172 vs 707–714).
         if self.n == 16 && std::mem::size_of::<T>() == 8 && simd::has_avx2_fma() {
-            self.job::<L, 16>(src, ahead, part)
+            self.job::<L, 16>(src, next, part)
         } else {
-            self.job::<L, 0>(src, ahead, part)
+            self.job::<L, 0>(src, next, part)
         }
     }
 
@@ -524,7 +525,7 @@ impl<T: Scalar> Workspace<T> {
     fn job<const L: usize, const N: usize>(
         &mut self,
         src: Option<&[T]>,
-        ahead: &[T],
+        next: Option<NextInput<'_, T>>,
         part: &mut [T],
     ) -> [LaneStatus; BLOCK] {
         let (a, piv) = if L == 4 {
@@ -537,7 +538,7 @@ impl<T: Scalar> Workspace<T> {
         };
         let mut job = Job::<T, L, N> {
             src,
-            ahead,
+            next,
             n: self.n,
             ld: lane_stride(self.n),
             order: &mut self.order,
@@ -585,51 +586,72 @@ fn as_lanes<T: 'static, const M: usize, const L: usize>(
         .map(|v| &mut v[..])
 }
 
-/// Whether chunks of `len` elements prefetch the next one: from 512 bytes (8
-/// cache lines) to 8 KiB.
+/// The input of a kernel job as its chunks read it, for prefetching the next
+/// chunk's matrices into L1 while a chunk is inverted: `src` is the job's input,
+/// `ahead` the input that follows it.
 ///
-/// Smaller chunks are inverted so fast that the hardware prefetchers keep up,
-/// and the prefetches only cost (one thread on a Zen 4, the same build with and
-/// without, run side by side: `f64` 2×2, 128 bytes, 8.6–8.9 → 9.5–9.9 ns; `f32`
-/// 3×3, 288 bytes, 8.9–9.6 → 10.1–11.1 ns). Larger chunks take long enough to
-/// invert for the hardware prefetchers to keep up too, and there the prefetches
-/// cost: on a 2-core Zen 3 (AVX2, 32 KiB L1), `inv` on one thread, output
-/// recycled (no page faults), three interleaved rounds, wall ns per matrix
-/// without → with: `f64` 8×8 (4 KiB chunks) 168–192 → 148–157, 12×12 434–489 →
-/// 382–425, 16×16 (8 KiB) 709–767 → 668–712, 20×20 (12.5 KiB) level (1269–1351
-/// vs 1283–1328), 24×24 (18 KiB) 1934–2062 → 1989–2094, 32×32 (32 KiB)
-/// 3993–4144 → 4143–4414, 64×64 25.3–25.6 → 25.6–25.9 µs; prefetching into L2
-/// instead of L1 was no different.
-#[inline(always)]
-fn prefetches<T>(len: usize) -> bool {
-    (513..=8 * 1024).contains(&(len * std::mem::size_of::<T>()))
+/// Reading the input from memory otherwise stalls each chunk's gather: the
+/// hardware prefetchers do not run ahead of a stream that is read in bursts a
+/// chunk's inversion apart.
+#[derive(Clone, Copy)]
+struct NextInput<'a, T> {
+    src: &'a [T],
+    ahead: &'a [T],
+    /// Elements per chunk.
+    chunk: usize,
 }
 
-/// Prefetches elements `start..start + len` of the input read from `src`, where
-/// positions past the end of `src` are in `ahead`, the input that follows it:
-/// the next chunk's matrices, fetched while this chunk's are inverted.
-///
-/// Reading the input from memory otherwise stalls each chunk's gather (20 000
-/// 16×16 `f64`, one thread on a Zen 4: the gather 24% of the samples where the
-/// input is streamed, 7.5% where it fits in L2); the hardware prefetchers do
-/// not run ahead of a stream that is read in bursts a chunk's inversion apart.
-#[inline(always)]
-fn prefetch_input<T>(src: &[T], ahead: &[T], start: usize, len: usize) {
-    let (from, at) = if start < src.len() {
-        (src, start)
-    } else {
-        (ahead, start - src.len())
-    };
-    let at = at.min(from.len());
-    simd::prefetch(&from[at..(at + len).min(from.len())]);
+impl<'a, T> NextInput<'a, T> {
+    /// For chunks of `chunk` elements read from `src`: `None` without `src`, or
+    /// where chunks of that size are not worth prefetching. That is below 512
+    /// bytes (8 cache lines) and above 8 KiB.
+    ///
+    /// Small chunks are inverted so fast that the hardware prefetchers keep
+    /// up, and the prefetches only cost. Large chunks take long enough to
+    /// invert for the hardware prefetchers to keep up too, and there the
+    /// prefetches cost as well. Measured on a 2-core Zen 3 (AVX2, 32 KiB L1):
+    /// `inv` on one thread, output recycled (no page faults), interleaved
+    /// rounds, wall ns per matrix without → with:
+    /// - `f64` 8×8 (4 KiB chunks): 169–179 → 147–161.
+    /// - 12×12: 434–489 → 382–425.
+    /// - 16×16 (8 KiB): 709–767 → 668–712.
+    /// - 20×20 (12.5 KiB): level (1269–1351 vs 1283–1328).
+    /// - 24×24 (18 KiB): 1934–2062 → 1989–2094.
+    /// - 32×32 (32 KiB): 3993–4144 → 4143–4414.
+    /// - 64×64: 25.3–25.6 → 25.6–25.9 µs.
+    ///
+    /// Prefetching into L2 instead of L1 made no difference. Below 512 bytes,
+    /// the same measurement with prefetches at every size against this rule,
+    /// four rounds: `f64` 2×2 (128-byte chunks) 12.4–12.5 → 13.2–13.4 ns, 4×4
+    /// 27.9–29.9 → 28.8–36.4; `f32` 2×2 12.3–12.6 → 12.9–13.9.
+    #[inline(always)]
+    fn new(src: Option<&'a [T]>, ahead: &'a [T], chunk: usize) -> Option<Self> {
+        let worth = (513..=8 * 1024).contains(&(chunk * std::mem::size_of::<T>()));
+        src.filter(|_| worth)
+            .map(|src| NextInput { src, ahead, chunk })
+    }
+
+    /// Prefetches chunk `c` (numbered from the start of `src`), or as much of it
+    /// as there is: in `src`, else in `ahead`.
+    #[inline(always)]
+    fn fetch(&self, c: usize) {
+        let start = c * self.chunk;
+        let (from, at) = if start < self.src.len() {
+            (self.src, start)
+        } else {
+            (self.ahead, start - self.src.len())
+        };
+        let at = at.min(from.len());
+        simd::prefetch(&from[at..(at + self.chunk).min(from.len())]);
+    }
 }
 
 /// One kernel call for the compile-time order `N`: gather `part` into lanes,
 /// invert, scatter the good lanes back.
 struct Fixed<'a, T, const L: usize, const N: usize> {
     src: Option<&'a [T]>,
-    /// The input after `src`, for [`prefetch_input`].
-    ahead: &'a [T],
+    /// The next chunk's input, where it is prefetched.
+    next: Option<NextInput<'a, T>>,
     part: &'a mut [T],
     idx: &'a [T],
     check_finite: bool,
@@ -655,8 +677,8 @@ impl<T: Scalar, const L: usize, const N: usize> Vectorised for Fixed<'_, T, L, N
         let mut slots = [[[T::zero(); N]; N]; L];
         for (c, (status, part)) in chunks.enumerate() {
             let src = srcs.as_mut().and_then(Iterator::next);
-            if let Some(all) = self.src.filter(|_| prefetches::<T>(L * nn)) {
-                prefetch_input(all, self.ahead, (c + 1) * L * nn, L * nn);
+            if let Some(next) = &self.next {
+                next.fetch(c + 1);
             }
             let (idx, check) = (self.idx, self.check_finite);
             status.copy_from_slice(&if N > REGISTERS_MAX {
@@ -997,8 +1019,8 @@ fn scatter_by_lane<T: Scalar, const L: usize, const N: usize>(
 /// `N` is the order when it is a compile-time constant (unrolled), 0 otherwise.
 struct Job<'a, T, const L: usize, const N: usize> {
     src: Option<&'a [T]>,
-    /// The input after `src`, for [`prefetch_input`].
-    ahead: &'a [T],
+    /// The next chunk's input, where it is prefetched.
+    next: Option<NextInput<'a, T>>,
     n: usize,
     /// The column stride of `a`, in lane vectors ([`lane_stride`]).
     ld: usize,
@@ -1021,8 +1043,8 @@ impl<T: Scalar, const L: usize, const N: usize> Fused for Job<'_, T, L, N> {
         let mut srcs = self.src.map(|s| s.chunks(L * nn));
         for (c, chunk) in part.chunks_mut(L * nn).enumerate() {
             let src = srcs.as_mut().and_then(Iterator::next);
-            if let Some(all) = self.src.filter(|_| prefetches::<T>(L * nn)) {
-                prefetch_input(all, self.ahead, (c + 1) * L * nn, L * nn);
+            if let Some(next) = &self.next {
+                next.fetch(c + 1);
             }
             let status = self.chunk::<FMA>(n, src, chunk);
             self.status[c * L..(c + 1) * L].copy_from_slice(&status);
@@ -1353,7 +1375,7 @@ mod tests {
     ) -> [LaneStatus; BLOCK] {
         let mut job = Fixed::<f64, L, N> {
             src,
-            ahead: &[],
+            next: None,
             part,
             idx,
             check_finite,
